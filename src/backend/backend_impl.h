@@ -1,0 +1,111 @@
+/* backend_impl.h: what a backend implements (the vtable) and the op record
+ * that the validated wrappers in src/core/ops.c hand to it.
+ * Backends may trust every field: shapes, bounds, dtypes and backend
+ * ownership were checked before exec() is called. Internal header. */
+#ifndef CLGAN_BACKEND_IMPL_H
+#define CLGAN_BACKEND_IMPL_H
+
+#include "clgan.h"
+
+/* One operation. Offsets are in elements (the tensor's byte offset / 4);
+ * sizes in elements. Which fields an op uses:
+ *  GEMM                 in[0]=A in[1]=B out[0]=C; m n k lda ldb ldc trans_a
+ *                       trans_b; f[0]=alpha f[1]=beta
+ *  ADD SUB MUL          in[0] in[1] -> out[0]; n
+ *  SCALE                in[0] -> out[0]; f[0]=alpha; n
+ *  AXPY                 in[0]=x, out[0]=y (read and written); f[0]=alpha; n
+ *  FILL                 out[0]; f[0]=value; n
+ *  COPY                 in[0] -> out[0]; n
+ *  ADD_ROW              in[0]=x [m,n], in[1]=row [n] -> out[0] [m,n]
+ *  RELU TANH SIGMOID    in[0] -> out[0]; n
+ *  LEAKY_RELU           in[0] -> out[0]; f[0]=slope; n
+ *  *_BACKWARD (act.)    in[0]=x or y, in[1]=dy -> out[0]=dx; f[0]=slope; n
+ *  SUM_ROWS             in[0]=x [m,n] -> out[0] [n]; f[0]=beta
+ *  SUM_COLS             in[0]=x [m,n] -> out[0] [m]; f[0]=beta
+ *  MEAN SUMSQ           in[0] (n elements) -> out[0] (1 element)
+ *  BCE_LOGITS           in[0]=x in[1]=t -> out[0] (1 element); n
+ *  BCE_LOGITS_BACKWARD  in[0]=x in[1]=t -> out[0]=dx; f[0]=scale; n
+ *  ADAM                 out[0]=p in[0]=g out[1]=m out[2]=v; f[0]=lr f[1]=b1
+ *                       f[2]=b2 f[3]=eps f[4]=1-b1^t f[5]=1-b2^t; n
+ *  SGD_MOMENTUM         out[0]=p in[0]=g out[1]=vel; f[0]=lr f[1]=momentum; n
+ *  RAND_BITS            out[0] (u32); seed stream offset; n
+ *  RAND_UNIFORM         out[0]; seed stream offset; f[0]=lo f[1]=hi; n
+ *  RAND_NORMAL          out[0]; seed stream offset; f[0]=mean f[1]=std; n
+ */
+struct clgan_op {
+    enum clgan_op_kind kind;
+    const struct clgan_tensor *in[2];
+    struct clgan_tensor *out[3];
+    size_t m, n, k;
+    size_t lda, ldb, ldc;
+    int trans_a, trans_b;
+    float f[6];
+    uint64_t seed, stream, offset;
+};
+
+/* Switches over one op family name only that family's kinds and end in a
+ * default; the complete switch, checked by -Wswitch-enum, is each backend's
+ * exec(). These bracket such family-only functions. */
+#define CLGAN_FAMILY_SWITCH_BEGIN \
+    _Pragma("GCC diagnostic push") _Pragma("GCC diagnostic ignored \"-Wswitch-enum\"")
+#define CLGAN_FAMILY_SWITCH_END _Pragma("GCC diagnostic pop")
+
+/* Element offset of a tensor within its buffer. */
+static inline size_t clgan_tensor_eoff(const struct clgan_tensor *t)
+{
+    return t->offset / 4;
+}
+
+struct clgan_backend_vtable {
+    const char *name;
+    void (*free)(clgan_backend *be);
+    /* bytes > 0; *handle receives backend memory (host pointer or cl_mem). */
+    clgan_status (*buffer_alloc)(clgan_backend *be, size_t bytes, void **handle);
+    void (*buffer_free)(clgan_backend *be, void *handle);
+    /* Blocking transfers; they order after every queued op. */
+    clgan_status (*write)(clgan_backend *be, void *handle, size_t offset, const void *src,
+                          size_t bytes);
+    clgan_status (*read)(clgan_backend *be, void *handle, size_t offset, void *dst, size_t bytes);
+    clgan_status (*sync)(clgan_backend *be);
+    int (*supports)(const clgan_backend *be, enum clgan_op_kind kind);
+    /* Queues the op; need not wait for it. */
+    clgan_status (*exec)(clgan_backend *be, const struct clgan_op *op);
+};
+
+struct clgan_backend {
+    const struct clgan_backend_vtable *vt;
+    void *ctx;                 /* backend-private state */
+    char description[256];
+    char note[256];
+    size_t live_buffers;
+};
+
+struct clgan_buffer {
+    clgan_backend *backend;
+    void *handle;
+    size_t size;
+};
+
+/* Constructors of the concrete backends (backend.c calls them). */
+clgan_status clgan_cpu_backend_new(clgan_backend **out);
+#ifdef CLGAN_HAVE_OPENCL
+/* platform/device: index ( >= 0) or, when NULL/"" selectors are given as
+ * strings, substrings. sel_platform/sel_device may be NULL = first match.
+ * want_gpu_like: for "auto": only GPU/accelerator devices qualify. */
+clgan_status clgan_opencl_backend_new(const char *sel_platform, const char *sel_device,
+                                      int want_gpu_like, clgan_backend **out);
+#endif
+
+/* Allocation for a backend struct with its description. */
+clgan_status clgan_backend_alloc(const struct clgan_backend_vtable *vt, void *ctx,
+                                 clgan_backend **out);
+
+/* Error helpers (status.c): set the thread's last-error detail and return s. */
+clgan_status clgan_set_error(clgan_status s, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+void clgan_clear_error(void);
+
+#endif
