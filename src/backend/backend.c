@@ -69,7 +69,7 @@ clgan_status clgan_backend_open(const char *spec, clgan_backend **out)
 #ifdef CLGAN_HAVE_OPENCL
         s = clgan_opencl_backend_new(NULL, NULL, 1, out);
         if (s == CLGAN_OK) {
-            snprintf((*out)->note, sizeof (*out)->note, "auto: picked %s (first OpenCL GPU or accelerator)",
+            snprintf((*out)->note, sizeof (*out)->note, "auto: picked %.200s (first OpenCL GPU or accelerator)",
                      (*out)->description);
             return CLGAN_OK;
         }

@@ -89,11 +89,11 @@ struct clgan_buffer {
 /* Constructors of the concrete backends (backend.c calls them). */
 clgan_status clgan_cpu_backend_new(clgan_backend **out);
 #ifdef CLGAN_HAVE_OPENCL
-/* platform/device: index ( >= 0) or, when NULL/"" selectors are given as
- * strings, substrings. sel_platform/sel_device may be NULL = first match.
- * want_gpu_like: for "auto": only GPU/accelerator devices qualify. */
+/* sel_platform / sel_device: NULL (any) or a decimal index or a
+ * case-insensitive substring of the platform / device name. gpu_only (for
+ * "auto"): only GPU and accelerator devices qualify. */
 clgan_status clgan_opencl_backend_new(const char *sel_platform, const char *sel_device,
-                                      int want_gpu_like, clgan_backend **out);
+                                      int gpu_only, clgan_backend **out);
 #endif
 
 /* Allocation for a backend struct with its description. */
