@@ -105,6 +105,7 @@ struct clgan_device_info {
     uint64_t max_alloc_bytes;
     size_t max_work_group_size;
     int has_fp64;
+    int has_fp32_denormals;   /* CL_DEVICE_SINGLE_FP_CONFIG has CL_FP_DENORM */
 };
 
 /* Lists every OpenCL device of every platform. *out is malloc'd (free with
@@ -336,28 +337,88 @@ void clgan_compare_f32(const float *a, const float *b, const double *tol_extra, 
                        double atol, double rtol, double nmse_max,
                        struct clgan_compare_result *res);
 
+/* The arbiter: when backends a and b disagree on a case, both results are
+ * held against the double-precision reference (the exact value, to within
+ * double rounding) to say which side is wrong. */
+enum clgan_arbiter_verdict {
+    CLGAN_ARBITER_NONE = 0, /* not judged: no case failed, or b was NULL */
+    CLGAN_ARBITER_A,        /* a is closer to the exact values */
+    CLGAN_ARBITER_B,        /* b is closer */
+    CLGAN_ARBITER_TIE       /* equally close */
+};
+
+struct clgan_arbiter {
+    enum clgan_arbiter_verdict verdict;
+    /* At the worst element of the worst failing case (worst_output,
+     * worst.worst_index): the exact value and each side's distance from it
+     * (INFINITY when the finiteness classes differ, 0 when both are the same
+     * NaN/inf). */
+    double exact;
+    double err_a, err_b;
+    /* Over that whole case: elements outside the tolerance around the exact
+     * values, and canaries each side touched. The verdict goes to the side
+     * with fewer of both together, then to the one nearer at the worst
+     * element. */
+    size_t off_a, off_b;
+    size_t canary_a, canary_b;
+};
+
 /* Cross-checking ops: runs `cases` seeded random cases of op `kind` on
  * backend `a` and compares each with backend `b`, or, when b is NULL, with
  * a double-precision reference computed on the host. Shapes include 1, 7,
  * 17, 33, 63, 65, 127, 129, 257, 784, 1024 and odd sizes; output buffers
- * carry canaries that must stay untouched. `res` accumulates the worst case.
- * Returns an error status only when a case could not run; disagreement is
- * reported in res->pass. detail (may be NULL) receives a one-line
- * description of the worst case. */
+ * carry canaries that must stay untouched. `res` accumulates the worst case
+ * (the first failing one, else the one with the largest NMSE) and maxima
+ * over all cases; when a case fails and b is not NULL, the arbiter judges
+ * the worst one. The same (kind, seed, case index) always gives the same
+ * case. Returns an error status only when a case could not run;
+ * disagreement is reported in res->pass. */
 struct clgan_opcheck_result {
     enum clgan_op_kind kind;
     size_t cases;
     size_t failed;
     size_t canary_failures;
-    struct clgan_compare_result worst; /* the case with the largest NMSE */
+    struct clgan_compare_result worst; /* the worst case, see above */
     char worst_case[160];              /* "m=17 n=129 k=1 ta=1 tb=0 ..." */
     int pass;
+    int worst_output;   /* output of the worst case holding worst.worst_index
+                           (0 but for Adam: 0 p, 1 m, 2 v; SGD: 0 p, 1 vel) */
+    double max_abs;     /* largest abs(a-b) over every case and output */
+    double max_rel;     /* largest abs(a-b)/abs(b) over every case and output */
+    double max_nmse;    /* largest NMSE over every case and output */
+    /* Where max_abs occurred (finite values only): output, element, both
+     * values. For a passing op the most telling element to show. */
+    int max_abs_output;
+    size_t max_abs_index;
+    double max_abs_a, max_abs_b;
+    struct clgan_arbiter arbiter;
 };
 
 clgan_status clgan_opcheck(clgan_backend *a, clgan_backend *b, enum clgan_op_kind kind,
                            size_t cases, uint64_t seed, struct clgan_opcheck_result *res);
 
+/* The rule clgan_opcheck applies to op `kind` (vs_backend: nonzero when b is
+ * a backend, 0 against the reference): per element abs(a-b) <= atol +
+ * rtol*abs(b), plus for GEMM and the reductions the K-dependent bound of the
+ * README's table, and NMSE <= nmse_max. All three 0: bit-identical. */
+void clgan_opcheck_tolerance(enum clgan_op_kind kind, int vs_backend, double *atol, double *rtol,
+                             double *nmse_max);
+
+/* Test builds only. Nonzero when the library was configured with
+ * --enable-fault-injection: then the environment variable
+ * CLGAN_FAULT=OP[:BACKEND] (read at every op) adds 1e-3 to element 0 of the
+ * first output of every run of op OP ("sigmoid") on backends named BACKEND
+ * ("cpu", "opencl"; all when omitted), so that `clgan compare` can be shown
+ * to fail. *active (may be NULL) receives $CLGAN_FAULT when it is set and
+ * honoured, else NULL. */
+int clgan_fault_injection(const char **active);
+
 #ifdef __cplusplus
 }
 #endif
+
+/* Topic headers: data sets, metrics and pictures; models and training. */
+#include "clgan/data.h"
+#include "clgan/gan.h"
+
 #endif /* CLGAN_H */

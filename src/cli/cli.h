@@ -31,5 +31,6 @@ int cli_parse_size(const char *opt, const char *text, size_t min, size_t max, si
 int cmd_devices(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_selftest(int argc, char **argv);
+int cmd_compare(int argc, char **argv);
 
 #endif

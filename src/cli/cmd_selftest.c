@@ -1,6 +1,7 @@
-/* cmd_selftest.c: `clgan selftest`: every op of a backend on a few seeded
- * random cases, checked against the CPU backend (or, for the CPU backend
- * itself, against the double-precision reference), as a table. */
+/* cmd_selftest.c: `clgan selftest`: the device's facts (platform, driver,
+ * OpenCL C, fp64, denormals, work-group size, memory), then every op of the
+ * backend on a few seeded random cases, checked against the CPU backend (or,
+ * for the CPU backend itself, against the double-precision reference). */
 #include "config.h"
 
 #include <getopt.h>
@@ -10,11 +11,56 @@
 
 #include "cli/cli.h"
 
-/* Checks `be` against `ref` (NULL: double reference); returns failures. */
-static int check_backend(clgan_backend *be, clgan_backend *ref, size_t cases, uint64_t seed,
-                         int *runtime_error)
+/* The facts of the device behind `be` that explain most cross-device
+ * differences, so that a user's first run shows what the driver offers. */
+static void print_facts(clgan_backend *be, const struct clgan_device_info *d)
 {
-    printf("\n%s\n  checked against %s, %zu case%s per op\n", clgan_backend_description(be),
+    if (!d) {
+        int threads;
+        const char *simd;
+        clgan_cpu_info(&threads, &simd);
+        if (!strcmp(clgan_backend_name(be), "cpu"))
+            printf("  threads %d (OMP_NUM_THREADS), GEMM kernel %s\n", threads, simd);
+        return;
+    }
+    const double gib = 1024.0 * 1024.0 * 1024.0;
+    printf("  platform         %s\n"
+           "  device           %s (%s, %u compute units)\n"
+           "  driver           %s\n"
+           "  device version   %s\n"
+           "  OpenCL C         %s\n"
+           "  fp64             %s\n"
+           "  fp32 denormals   %s\n"
+           "  max work-group   %zu\n"
+           "  memory           %.1f GiB global, %.1f GiB largest allocation\n",
+           d->platform_name, d->device_name, d->type, d->compute_units, d->driver_version,
+           d->device_version, d->opencl_c_version, d->has_fp64 ? "yes" : "no",
+           d->has_fp32_denormals ? "yes" : "no (tiny values flush to zero)",
+           d->max_work_group_size, (double)d->global_mem_bytes / gib,
+           (double)d->max_alloc_bytes / gib);
+}
+
+/* The listed device whose spec opens the description of `be` ("opencl:0:1 ..."). */
+static const struct clgan_device_info *find_device(clgan_backend *be,
+                                                   const struct clgan_device_info *devs, size_t n)
+{
+    const char *desc = clgan_backend_description(be);
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(devs[i].backend_spec);
+        if (!strncmp(desc, devs[i].backend_spec, len) && desc[len] == ' ')
+            return &devs[i];
+    }
+    return NULL;
+}
+
+/* Checks `be` against `ref` (NULL: double reference); returns failures.
+ * info: the OpenCL device's facts, NULL for the CPU backend. */
+static int check_backend(clgan_backend *be, const struct clgan_device_info *info,
+                         clgan_backend *ref, size_t cases, uint64_t seed, int *runtime_error)
+{
+    printf("\n%s\n", clgan_backend_description(be));
+    print_facts(be, info);
+    printf("  checked against %s, %zu case%s per op\n",
            ref ? clgan_backend_description(ref) : "the double-precision reference", cases,
            cases == 1 ? "" : "s");
     printf("  %-20s %6s %11s %11s  %s\n", "op", "cases", "max abs", "NMSE", "result");
@@ -35,6 +81,10 @@ static int check_backend(clgan_backend *be, clgan_backend *ref, size_t cases, ui
             printf(" (%zu case%s failed, %zu canaries; worst: %s, element %zu: %g vs %g)",
                    r.failed, r.failed == 1 ? "" : "s", r.canary_failures, r.worst_case,
                    r.worst.worst_index, r.worst.worst_a, r.worst.worst_b);
+        if (r.arbiter.verdict == CLGAN_ARBITER_A || r.arbiter.verdict == CLGAN_ARBITER_B)
+            printf(" [arbiter: %s is closer to the exact value %g]",
+                   r.arbiter.verdict == CLGAN_ARBITER_A ? "this backend" : "the CPU",
+                   r.arbiter.exact);
         putchar('\n');
         failures += !r.pass;
     }
@@ -67,7 +117,9 @@ int cmd_selftest(int argc, char **argv)
             break;
         case 'h':
             puts("usage: clgan selftest [--backend all|SPEC] [--cases N] [--seed S]\n\n"
-                 "Runs every op on N seeded random cases (default 3) and compares the\n"
+                 "Prints each OpenCL device's facts (platform, driver, OpenCL C, fp64,\n"
+                 "denormals, work-group size, memory), then runs every op on N seeded\n"
+                 "random cases (default 3) and compares the\n"
                  "results: the CPU backend against a double-precision reference, an OpenCL\n"
                  "device against the CPU backend. --backend all (default) checks the CPU\n"
                  "backend and every OpenCL device. Exit status: 0 all agree, 1 a check\n"
@@ -88,7 +140,7 @@ int cmd_selftest(int argc, char **argv)
     int failures = 0, runtime_error = 0, checked = 0;
     int all = !strcmp(spec, "all");
     if (all || !strcmp(spec, "cpu")) {
-        failures += check_backend(cpu, NULL, cases, seed, &runtime_error);
+        failures += check_backend(cpu, NULL, NULL, cases, seed, &runtime_error);
         checked++;
     }
     if (all) {
@@ -104,7 +156,7 @@ int cmd_selftest(int argc, char **argv)
                 runtime_error = 1;
                 continue;
             }
-            failures += check_backend(be, cpu, cases, seed, &runtime_error);
+            failures += check_backend(be, &devs[i], cpu, cases, seed, &runtime_error);
             checked++;
             clgan_backend_free(be);
         }
@@ -115,8 +167,15 @@ int cmd_selftest(int argc, char **argv)
             clgan_backend_free(cpu);
             return CLI_RUNTIME;
         }
-        failures += check_backend(be, strcmp(clgan_backend_name(be), "cpu") ? cpu : NULL, cases,
-                                  seed, &runtime_error);
+        /* The device list only supplies the facts; without it the check still runs. */
+        struct clgan_device_info *devs = NULL;
+        size_t n = 0;
+        if (clgan_opencl_devices(&devs, &n) != CLGAN_OK)
+            n = 0;
+        failures += check_backend(be, find_device(be, devs, n),
+                                  strcmp(clgan_backend_name(be), "cpu") ? cpu : NULL, cases, seed,
+                                  &runtime_error);
+        free(devs);
         checked++;
         clgan_backend_free(be);
     }

@@ -69,7 +69,11 @@ static void usage(FILE *f)
           "  devices    list the CPU backend and every OpenCL device\n"
           "  selftest   check every op of a backend against the CPU (or a\n"
           "             double-precision reference) in a few seconds\n"
+          "  compare    check that two backends agree, op by op (exit 0/1/2)\n"
           "  bench      measure speed (bench gemm)\n"
+          "  train      train a GAN on a built-in data set (gray-pixels,\n"
+          "             ring8, grid25) and write a run folder\n"
+          "  demo       the seed's example: learn 50 gray pixels, draw them\n"
           "\n"
           "options:\n"
           "  -h, --help     this help; `clgan COMMAND --help` for a command's\n"
@@ -95,13 +99,17 @@ int main(int argc, char **argv)
         printf("clgan %s\n", CLGAN_VERSION_STRING);
         return CLI_OK;
     }
+    int cmd_train(int, char **), cmd_demo(int, char **); /* cli/cmd_train.h */
     static const struct {
         const char *name;
         int (*fn)(int, char **);
     } cmds[] = {
         {"devices", cmd_devices},
         {"selftest", cmd_selftest},
+        {"compare", cmd_compare},
         {"bench", cmd_bench},
+        {"train", cmd_train},
+        {"demo", cmd_demo},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name))

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "backend/backend_impl.h"
+#include "core/fault.h"
 
 static const char *const op_names[] = {
 #define XX(name, str) str,
@@ -74,7 +75,9 @@ static clgan_status same_count(enum clgan_op_kind kind, const struct clgan_tenso
 static clgan_status run(clgan_backend *be, const struct clgan_op *op)
 {
     clgan_clear_error();
-    return be->vt->exec(be, op);
+    clgan_status s = be->vt->exec(be, op);
+    /* Test builds only (--enable-fault-injection); empty otherwise. */
+    return s == CLGAN_OK ? clgan_fault_apply(be, op) : s;
 }
 
 /* ---------------------------------------------------------------- GEMM */

@@ -1,6 +1,7 @@
 /* opcheck.c: seeded random cases of every op, run on one backend and checked
  * against another backend or the double-precision reference, with canary
- * elements around every output. One implementation serves the test suite,
+ * elements around every output; when two backends disagree, an arbiter holds
+ * both against the reference. One implementation serves the test suite,
  * `clgan selftest` and `clgan compare`. */
 #include "config.h"
 
@@ -385,6 +386,94 @@ static void tolerances(enum clgan_op_kind k, int vs_backend, double *atol, doubl
     }
 }
 
+/* Distance of a float32 result x from the exact value e. The same NaN/inf
+ * class is no distance; a different class is infinitely far. */
+static double dist_exact(double x, double e)
+{
+    if (isnan(x) || isnan(e))
+        return isnan(x) && isnan(e) ? 0.0 : INFINITY;
+    if (isinf(x) || isinf(e))
+        return x == e ? 0.0 : INFINITY;
+    return fabs(x - e);
+}
+
+/* Output element j of case c as a double: rand_bits results are raw bits. */
+static double value_of(const struct ocase *oc, const float *v, size_t j)
+{
+    if (oc->out_dtype == CLGAN_DTYPE_U32) {
+        uint32_t u;
+        memcpy(&u, &v[j], 4);
+        return u;
+    }
+    return v[j];
+}
+
+/* Elements of every output outside the reference tolerance around the exact
+ * values. */
+static size_t count_off(const struct ocase *oc, float *const r[3], double *const ref[3],
+                        double *const bound[3])
+{
+    const struct clgan_ref_case *c = &oc->rc;
+    double atol, rtol, nmse;
+    tolerances(c->kind, 0, &atol, &rtol, &nmse);
+    size_t off = 0;
+    for (int i = 0; i < c->n_out; i++)
+        for (size_t j = 0; j < c->out_len[i]; j++) {
+            double e = ref[i][j], d = dist_exact(value_of(oc, r[i], j), e);
+            double lim = isfinite(e) ? atol + rtol * fabs(e) + bound[i][j] : 0.0;
+            if (oc->out_dtype == CLGAN_DTYPE_U32)
+                lim = 0.0;
+            off += d > lim;
+        }
+    return off;
+}
+
+/* Records where output i of a case reaches res->max_abs. */
+static void note_max_abs(const struct ocase *oc, const float *ra, const float *rb, int i,
+                         struct clgan_opcheck_result *res)
+{
+    double best = -1;
+    for (size_t j = 0; j < oc->rc.out_len[i]; j++) {
+        double x = value_of(oc, ra, j), y = value_of(oc, rb, j);
+        if (isfinite(x) && isfinite(y) && fabs(x - y) > best) {
+            best = fabs(x - y);
+            res->max_abs_output = i;
+            res->max_abs_index = j;
+            res->max_abs_a = x;
+            res->max_abs_b = y;
+        }
+    }
+}
+
+/* The arbiter on a failed case: both sides against the exact values. */
+static void arbitrate(const struct ocase *oc, float *const ra[3], float *const rb[3],
+                      double *const ref[3], double *const bound[3], int out, size_t idx,
+                      size_t canary_a, size_t canary_b, struct clgan_arbiter *arb)
+{
+    memset(arb, 0, sizeof *arb);
+    arb->exact = ref[out][idx];
+    arb->err_a = dist_exact(value_of(oc, ra[out], idx), arb->exact);
+    arb->err_b = dist_exact(value_of(oc, rb[out], idx), arb->exact);
+    arb->off_a = count_off(oc, ra, ref, bound);
+    arb->off_b = count_off(oc, rb, ref, bound);
+    arb->canary_a = canary_a;
+    arb->canary_b = canary_b;
+    size_t score_a = arb->off_a + canary_a, score_b = arb->off_b + canary_b;
+    if (score_a != score_b)
+        arb->verdict = score_a < score_b ? CLGAN_ARBITER_A : CLGAN_ARBITER_B;
+    else if (arb->err_a != arb->err_b)
+        arb->verdict = arb->err_a < arb->err_b ? CLGAN_ARBITER_A : CLGAN_ARBITER_B;
+    else
+        arb->verdict = CLGAN_ARBITER_TIE;
+}
+
+void clgan_opcheck_tolerance(enum clgan_op_kind kind, int vs_backend, double *atol, double *rtol,
+                             double *nmse_max)
+{
+    double x, y, z;
+    tolerances(kind, vs_backend, atol ? atol : &x, rtol ? rtol : &y, nmse_max ? nmse_max : &z);
+}
+
 clgan_status clgan_opcheck(clgan_backend *a, clgan_backend *b, enum clgan_op_kind kind,
                            size_t cases, uint64_t seed, struct clgan_opcheck_result *res)
 {
@@ -414,13 +503,13 @@ clgan_status clgan_opcheck(clgan_backend *a, clgan_backend *b, enum clgan_op_kin
             if (!ra[i] || !rb[i] || !ref[i] || !bound[i])
                 s = clgan_set_error(CLGAN_ENOMEM, "opcheck: out of host memory");
         }
-        size_t canary_bad = 0;
+        size_t canary_a = 0, canary_b = 0;
         if (s == CLGAN_OK)
-            s = run_case(a, &oc, ra, &canary_bad);
+            s = run_case(a, &oc, ra, &canary_a);
         if (s == CLGAN_OK)
             s = clgan_ref_run(c, ref, bound);
         if (s == CLGAN_OK && b)
-            s = run_case(b, &oc, rb, &canary_bad);
+            s = run_case(b, &oc, rb, &canary_b);
         if (s == CLGAN_OK && !b && kind == CLGAN_OP_RAND_BITS) {
             /* Raw bits would not survive a trip through double (NaN payloads). */
             for (size_t j = 0; j < c->out_len[0]; j++) {
@@ -432,7 +521,7 @@ clgan_status clgan_opcheck(clgan_backend *a, clgan_backend *b, enum clgan_op_kin
                 for (size_t j = 0; j < c->out_len[i]; j++)
                     rb[i][j] = (float)ref[i][j];
         }
-        int case_pass = 1;
+        int case_pass = 1, wo = 0;
         struct clgan_compare_result cr_worst = {0};
         cr_worst.nmse = -1;
         for (int i = 0; i < c->n_out && s == CLGAN_OK; i++) {
@@ -442,32 +531,46 @@ clgan_status clgan_opcheck(clgan_backend *a, clgan_backend *b, enum clgan_op_kin
             if (kind == CLGAN_OP_RAND_BITS) {
                 memset(&cr, 0, sizeof cr);
                 cr.n = c->out_len[i];
-                for (size_t j = 0; j < cr.n; j++)
-                    if (memcmp(&ra[i][j], &rb[i][j], 4) != 0) {
-                        if (!cr.n_bad++) {
-                            cr.worst_index = j;
-                            uint32_t ua, ub;
-                            memcpy(&ua, &ra[i][j], 4);
-                            memcpy(&ub, &rb[i][j], 4);
-                            cr.worst_a = ua;
-                            cr.worst_b = ub;
-                        }
+                for (size_t j = 0; j < cr.n; j++) {
+                    double x = value_of(&oc, ra[i], j), y = value_of(&oc, rb[i], j);
+                    if (x == y)
+                        continue;
+                    /* The integers' distance, for the tables; any differing
+                     * bit fails. */
+                    double d = fabs(x - y), rel = d / (y > 0 ? y : 1.0);
+                    cr.max_abs = d > cr.max_abs ? d : cr.max_abs;
+                    cr.max_rel = rel > cr.max_rel ? rel : cr.max_rel;
+                    if (!cr.n_bad++) {
+                        cr.worst_index = j;
+                        cr.worst_a = x;
+                        cr.worst_b = y;
                     }
+                }
                 cr.pass = cr.n_bad == 0;
             } else {
                 clgan_compare_f32(ra[i], rb[i], (atol == 0 && rtol == 0) ? NULL : bound[i],
                                   c->out_len[i], atol, rtol, nmse, &cr);
             }
+            if (cr.max_abs > res->max_abs) {
+                res->max_abs = cr.max_abs;
+                note_max_abs(&oc, ra[i], rb[i], i, res);
+            }
+            if (cr.max_rel > res->max_rel)
+                res->max_rel = cr.max_rel;
+            if (cr.nmse > res->max_nmse)
+                res->max_nmse = cr.nmse;
             if (!cr.pass)
                 case_pass = 0;
             if (!cr.pass || cr.nmse > cr_worst.nmse)
-                if (cr_worst.nmse < 0 || cr_worst.pass || !cr.pass)
+                if (cr_worst.nmse < 0 || cr_worst.pass || !cr.pass) {
                     cr_worst = cr;
+                    wo = i;
+                }
         }
         if (s == CLGAN_OK) {
             res->cases++;
-            res->canary_failures += canary_bad;
-            if (canary_bad)
+            res->canary_failures += canary_a + canary_b;
+            if (canary_a + canary_b)
                 case_pass = 0;
             if (!case_pass)
                 res->failed++;
@@ -475,8 +578,12 @@ clgan_status clgan_opcheck(clgan_backend *a, clgan_backend *b, enum clgan_op_kin
                        (case_pass == !worst_failed && cr_worst.nmse > res->worst.nmse);
             if (take) {
                 res->worst = cr_worst;
+                res->worst_output = wo;
                 snprintf(res->worst_case, sizeof res->worst_case, "%s", desc);
                 worst_failed = !case_pass;
+                if (!case_pass && b)
+                    arbitrate(&oc, ra, rb, ref, bound, wo, cr_worst.worst_index, canary_a,
+                              canary_b, &res->arbiter);
             }
         }
         for (int i = 0; i < 3; i++) {

@@ -490,6 +490,11 @@ static clgan_status describe(cl_platform_id p, unsigned pi, cl_device_id d, unsi
         device_string(d, CL_DEVICE_EXTENSIONS, ext, sizeof ext);
         info->has_fp64 = strstr(ext, "cl_khr_fp64") != NULL;
     }
+    /* Denormal floats: without them tiny values flush to zero, one reason
+     * two devices may legitimately differ. */
+    cl_device_fp_config fp32 = 0;
+    if (clGetDeviceInfo(d, CL_DEVICE_SINGLE_FP_CONFIG, sizeof fp32, &fp32, NULL) == CL_SUCCESS)
+        info->has_fp32_denormals = (fp32 & CL_FP_DENORM) != 0;
     snprintf(info->type, sizeof info->type, "%s", type_name(type));
     info->compute_units = units;
     info->global_mem_bytes = global;

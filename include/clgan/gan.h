@@ -1,0 +1,240 @@
+/* clgan/gan.h: models, optimizers and the GAN trainer of libclgan.
+ * Sequential layer stacks with forward/backward passes, Adam and SGD over a
+ * model's one contiguous parameter buffer, the GAN losses, and a trainer
+ * that runs the alternating D/G steps on a built-in data set and writes a
+ * run folder (config, CSV log, pictures, metrics). Builds on clgan.h. */
+#ifndef CLGAN_GAN_H
+#define CLGAN_GAN_H
+
+#include "clgan.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------- models */
+
+typedef struct clgan_model clgan_model;
+
+enum clgan_layer_kind {
+    CLGAN_LAYER_LINEAR = 0,  /* y = x W^T + b; W is [units, in] */
+    CLGAN_LAYER_RELU,
+    CLGAN_LAYER_LEAKY_RELU,  /* arg = slope for x < 0 */
+    CLGAN_LAYER_TANH,
+    CLGAN_LAYER_SIGMOID,
+    CLGAN_LAYER_DROPOUT      /* arg = drop probability p in [0, 1) */
+};
+
+/* Weight initialisation of a linear layer; biases start at zero. Weights are
+ * drawn on the host from Philox (seed, stream of the layer, element index)
+ * and uploaded, so every backend starts from the same bits. */
+enum clgan_init {
+    CLGAN_INIT_NORMAL = 0,   /* normal(0, 0.02) (DCGAN) */
+    CLGAN_INIT_GLOROT,       /* uniform(+-sqrt(6 / (in + out))) */
+    CLGAN_INIT_HE            /* normal(0, sqrt(2 / in)) */
+};
+
+struct clgan_layer_spec {
+    enum clgan_layer_kind kind;
+    size_t units;            /* linear only: output width */
+    enum clgan_init init;    /* linear only */
+    float arg;               /* leaky ReLU slope; dropout probability */
+};
+
+/* Builds a sequential model on `be` for inputs of width in_dim and at most
+ * max_batch rows per forward pass. Parameters, gradients and activations are
+ * each allocated once, as one contiguous buffer; later calls allocate
+ * nothing. Layer i draws its weights from Philox stream (stream + i) under
+ * `seed` and its dropout masks from stream (stream + 0x1000 + i).
+ * On success *out owns the model (release with clgan_model_free; before the
+ * backend). Errors: CLGAN_ENULL, CLGAN_EINVAL (no layers, unknown kind, bad
+ * arg), CLGAN_ERANGE (zero sizes, overflow), CLGAN_ENOMEM / device errors. */
+clgan_status clgan_model_new(clgan_backend *be, size_t in_dim, const struct clgan_layer_spec *layers,
+                             size_t n_layers, size_t max_batch, uint64_t seed, uint64_t stream,
+                             clgan_model **out);
+/* Accepts NULL. */
+void clgan_model_free(clgan_model *m);
+size_t clgan_model_in_dim(const clgan_model *m);
+size_t clgan_model_out_dim(const clgan_model *m);
+size_t clgan_model_max_batch(const clgan_model *m);
+/* Number of float parameters (weights and biases of every layer). */
+size_t clgan_model_param_count(const clgan_model *m);
+
+/* Forward pass. `in` holds rows * in_dim elements (any shape with that
+ * count; rows <= max_batch). *out receives a view of the result, rows x
+ * out_dim, that lives in the model's activation buffer: valid until the next
+ * forward call, owned by the model. training != 0 turns dropout on.
+ * Queued, does not wait. Errors: CLGAN_ENULL, CLGAN_ESHAPE, CLGAN_ERANGE,
+ * CLGAN_EBACKEND, device errors. */
+clgan_status clgan_model_forward(clgan_model *m, const struct clgan_tensor *in, int training,
+                                 struct clgan_tensor *out);
+/* Backward pass of the last forward: dout holds rows * out_dim elements.
+ * Adds the parameter gradients to the model's gradient buffer (call
+ * clgan_model_zero_grad to start afresh). When din is not NULL it receives
+ * the gradient with respect to the input (rows * in_dim elements; caller
+ * owned, must not overlap dout). Queued, does not wait. Errors as forward;
+ * CLGAN_EINVAL when no forward ran before. */
+clgan_status clgan_model_backward(clgan_model *m, const struct clgan_tensor *dout,
+                                  struct clgan_tensor *din);
+/* Sets every parameter gradient to zero (one fill over the buffer). */
+clgan_status clgan_model_zero_grad(clgan_model *m);
+/* Views of the whole parameter and gradient buffers (1-D, param_count
+ * elements; either pointer may be NULL). The views borrow the model. */
+clgan_status clgan_model_buffers(clgan_model *m, struct clgan_tensor *params,
+                                 struct clgan_tensor *grads);
+/* The parameter list: tensor i (0 <= i < count) of the model with its
+ * gradient, e.g. "l0.weight" [out, in], "l0.bias" [out]. Views that borrow
+ * the model. *count receives the number of tensors. */
+size_t clgan_model_tensor_count(const clgan_model *m);
+clgan_status clgan_model_tensor(clgan_model *m, size_t i, struct clgan_tensor *param,
+                                struct clgan_tensor *grad);
+/* Blocking copies of all parameters to/from host memory (count must equal
+ * param_count). */
+clgan_status clgan_model_read_params(const clgan_model *m, float *dst, size_t count);
+clgan_status clgan_model_write_params(clgan_model *m, const float *src, size_t count);
+/* Number of training-mode forward passes done so far: it selects the dropout
+ * masks. Setting it back replays the same masks (gradient checks, resuming). */
+uint64_t clgan_model_forward_count(const clgan_model *m);
+void clgan_model_set_forward_count(clgan_model *m, uint64_t n);
+
+/* ---------------------------------------------------------------- optimizers */
+
+typedef struct clgan_optimizer clgan_optimizer;
+
+enum clgan_optim_kind { CLGAN_OPTIM_ADAM = 0, CLGAN_OPTIM_SGD };
+
+struct clgan_optim_config {
+    enum clgan_optim_kind kind;
+    float lr;                /* > 0 */
+    float beta1, beta2, eps; /* Adam: 0 <= beta < 1, eps > 0 */
+    float momentum;          /* SGD: 0 <= momentum < 1 */
+};
+
+/* An optimizer for every parameter of m; its state (Adam m and v, SGD
+ * velocity) is one buffer, zeroed. m must outlive the optimizer.
+ * Errors: CLGAN_ENULL, CLGAN_EINVAL (bad hyper-parameters), memory. */
+clgan_status clgan_optimizer_new(clgan_model *m, const struct clgan_optim_config *cfg,
+                                 clgan_optimizer **out);
+void clgan_optimizer_free(clgan_optimizer *o);
+/* One update of all parameters from the current gradients (one op over the
+ * whole buffer). Queued, does not wait. */
+clgan_status clgan_optimizer_step(clgan_optimizer *o);
+/* Updates done so far. */
+uint64_t clgan_optimizer_steps(const clgan_optimizer *o);
+/* Changes the learning rate for the following steps (schedules).
+ * Errors: CLGAN_ENULL, CLGAN_EINVAL (not > 0 and finite). */
+clgan_status clgan_optimizer_set_lr(clgan_optimizer *o, float lr);
+
+/* ---------------------------------------------------------------- losses */
+
+/* GAN objectives from D's logits l (real r, fake f), means over the batch:
+ *   NS (default)  D: BCE(r,1) + BCE(f,0)        G: BCE(f,1)
+ *   MINIMAX       D: as NS                      G: -BCE(f,0)
+ *   LSGAN         D: (r-1)^2/2 + f^2/2          G: (f-1)^2/2
+ *   HINGE         D: relu(1-r) + relu(1+f)      G: -f
+ * With label smoothing s, BCE's real target is 1-s (D only). */
+enum clgan_loss { CLGAN_LOSS_NS = 0, CLGAN_LOSS_MINIMAX, CLGAN_LOSS_LSGAN, CLGAN_LOSS_HINGE };
+
+/* "ns", "minimax", "lsgan", "hinge"; "unknown" otherwise. */
+const char *clgan_loss_name(enum clgan_loss loss);
+/* Parses those names. Errors: CLGAN_EINVAL. */
+clgan_status clgan_loss_parse(const char *name, enum clgan_loss *out);
+
+/* ---------------------------------------------------------------- trainer */
+
+typedef struct clgan_trainer clgan_trainer;
+
+/* What the trainer reports at each log line and, on a terminal, more often. */
+struct clgan_train_progress {
+    size_t step, steps;           /* G steps done, of steps */
+    double d_loss, g_loss;        /* means since the previous log line */
+    double d_real, d_fake;        /* mean D(x), D(G(z)) as probabilities */
+    double steps_per_s, eta_s;
+    int logged;                   /* 1: a log line (fresh losses) */
+    const char *metrics;          /* "modes 8/8 hq 0.93" or "", owned by the trainer */
+};
+
+typedef void (*clgan_progress_fn)(void *user, const struct clgan_train_progress *p);
+
+struct clgan_train_config {
+    char data[32];                /* "gray-pixels", "ring8", "grid25" */
+    size_t n_data;                /* points to draw; 0: the data set's default */
+    uint64_t data_seed;           /* the data set's draw (fixed across runs) */
+    size_t steps;                 /* G steps */
+    size_t batch;                 /* real points per D step (a multiple of pack) */
+    size_t d_steps;               /* D steps per G step */
+    size_t pack;                  /* PacGAN packing: D sees pack points per row */
+    size_t z_dim;
+    size_t g_hidden, g_layers;    /* hidden width and count of G */
+    size_t d_hidden, d_layers;
+    float leaky_slope;            /* of the hidden activations; 0: ReLU */
+    enum clgan_layer_kind g_out;  /* G's output activation: LINEAR (none), SIGMOID, TANH */
+    enum clgan_loss loss;
+    float label_smooth;           /* 0: none */
+    float g_ema;                  /* decay of an average of G's weights that sampling
+                                     and metrics use (Polyak/EMA); 0: off */
+    enum clgan_optim_kind optim;
+    float lr_g, lr_d, beta1, beta2, eps, momentum;
+    float lr_end;                 /* learning rates fall linearly to lr * lr_end at
+                                     the last step; 1: constant */
+    uint64_t seed;
+    size_t log_every;             /* 0: steps / 50 */
+    size_t picture_every;         /* 0: steps / 5; pictures also at the end */
+    size_t n_samples;             /* generated points for metrics and samples.csv */
+    char out_dir[1024];           /* "" : write nothing */
+    clgan_progress_fn progress;   /* may be NULL */
+    void *progress_user;
+};
+
+/* Fills cfg with the default recipe of data set `data` (tuned for it).
+ * Errors: CLGAN_ENULL, CLGAN_EINVAL (unknown data set; the message lists the
+ * known ones). */
+clgan_status clgan_train_config_defaults(struct clgan_train_config *cfg, const char *data);
+/* Checks every field; the error message names the first bad one.
+ * Errors: CLGAN_EINVAL, CLGAN_ERANGE. */
+clgan_status clgan_train_config_check(const struct clgan_train_config *cfg);
+
+/* Builds the data set, G, D, optimizers and every buffer on `be` (which must
+ * outlive the trainer). Creates cfg->out_dir if set. On success *out owns the
+ * trainer. Errors: config errors, CLGAN_ERANGE (batch larger than the data
+ * set), CLGAN_EIO (out dir), memory and device errors. */
+clgan_status clgan_trainer_new(const struct clgan_train_config *cfg, clgan_backend *be,
+                               clgan_trainer **out);
+/* Accepts NULL. */
+void clgan_trainer_free(clgan_trainer *t);
+/* Runs the remaining steps, logging, writing pictures and, at the end,
+ * metrics.json, samples.csv (point sets) and the curves picture into the out
+ * dir. Blocking. Errors: device, I/O and data-engineering errors. */
+clgan_status clgan_trainer_run(clgan_trainer *t);
+/* One G step (with its d_steps D steps). Queued: it waits for the device
+ * only when a new chunk of noise or an epoch of data is uploaded. */
+clgan_status clgan_trainer_step(clgan_trainer *t);
+size_t clgan_trainer_steps_done(const clgan_trainer *t);
+/* Reads (blocking) the mean losses since the last call into p (step fields
+ * filled, rate fields 0) and restarts the means. */
+clgan_status clgan_trainer_read_losses(clgan_trainer *t, struct clgan_train_progress *p);
+/* Generates n points (n * data dim floats into dst, caller-owned) from the
+ * trainer's fixed sample noise, 1 <= n <= cfg n_samples (else CLGAN_ERANGE),
+ * with G's averaged weights when cfg g_ema > 0. Blocking. */
+clgan_status clgan_trainer_sample(clgan_trainer *t, size_t n, float *dst);
+size_t clgan_trainer_data_dim(const clgan_trainer *t);
+/* The networks (owned by the trainer). */
+clgan_model *clgan_trainer_generator(clgan_trainer *t);
+clgan_model *clgan_trainer_discriminator(clgan_trainer *t);
+
+/* Final quality numbers (computed on n_samples generated points). */
+struct clgan_train_metrics {
+    int point_set;                     /* 1: ring8/grid25 fields; 0: pixel fields */
+    size_t modes_total, modes_captured;
+    double high_quality_frac, reverse_kl;
+    double mean_real[3], mean_gen[3];
+    double max_mean_err, max_cov_err;
+    double energy_gen_heldout, energy_train_heldout;
+};
+/* Samples and computes the metrics of the current G. Blocking. */
+clgan_status clgan_trainer_metrics(clgan_trainer *t, struct clgan_train_metrics *out);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CLGAN_GAN_H */

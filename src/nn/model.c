@@ -1,0 +1,355 @@
+/* model.c: the sequential model: a stack of layers whose parameters,
+ * gradients and activations each live in one buffer allocated at creation
+ * (tensors are views at offsets), so a training step allocates nothing and
+ * an optimizer or an all-reduce can treat a network as one vector. */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/backend_impl.h"
+#include "nn/layer.h"
+
+struct clgan_model {
+    clgan_backend *be;
+    size_t in_dim, out_dim, max_batch;
+    size_t n_layers;
+    struct nn_layer *layers;
+    size_t *act_off;    /* output of layer i: max_batch x out_dim(i) floats */
+    size_t *grad_off;   /* gradient at the output of layer i (i < n-1) */
+    size_t n_params;
+    clgan_buffer *params, *grads, *arena;
+    size_t rows;        /* of the last forward; 0: none yet */
+    uint64_t forward_count;
+};
+
+/* Offsets are rounded to 16 floats (64 bytes) for vector loads. */
+static size_t align16(size_t n)
+{
+    return (n + 15) & ~(size_t)15;
+}
+
+clgan_status nn_view(struct clgan_tensor *t, clgan_buffer *buf, size_t off, size_t rows, size_t cols,
+                     const char *name)
+{
+    const size_t dims[2] = {rows, cols};
+    return clgan_tensor_init(t, buf, off * sizeof(float), CLGAN_DTYPE_F32, 2, dims, name);
+}
+
+static clgan_status layer_init(struct nn_layer *l, const struct clgan_layer_spec *spec, size_t in)
+{
+    switch (spec->kind) {
+    case CLGAN_LAYER_LINEAR:
+        return nn_linear_init(l, spec, in);
+    case CLGAN_LAYER_RELU:
+    case CLGAN_LAYER_LEAKY_RELU:
+    case CLGAN_LAYER_TANH:
+    case CLGAN_LAYER_SIGMOID:
+        return nn_activation_init(l, spec, in);
+    case CLGAN_LAYER_DROPOUT:
+        return nn_dropout_init(l, spec, in);
+    }
+    return clgan_set_error(CLGAN_EINVAL, "model: unknown layer kind %d", (int)spec->kind);
+}
+
+clgan_status clgan_model_new(clgan_backend *be, size_t in_dim, const struct clgan_layer_spec *specs,
+                             size_t n_layers, size_t max_batch, uint64_t seed, uint64_t stream,
+                             clgan_model **out)
+{
+    if (!be || !specs || !out)
+        return clgan_set_error(CLGAN_ENULL, "clgan_model_new: backend, layers and out must not be NULL");
+    *out = NULL;
+    if (n_layers == 0)
+        return clgan_set_error(CLGAN_EINVAL, "clgan_model_new: a model needs at least one layer");
+    if (in_dim == 0 || max_batch == 0)
+        return clgan_set_error(CLGAN_ERANGE, "clgan_model_new: in_dim and max_batch must be > 0");
+    clgan_status s = CLGAN_OK;
+    clgan_model *m = calloc(1, sizeof *m);
+    if (!m)
+        return clgan_set_error(CLGAN_ENOMEM, "clgan_model_new: out of memory");
+    m->be = be;
+    m->in_dim = in_dim;
+    m->max_batch = max_batch;
+    m->layers = calloc(n_layers, sizeof *m->layers);
+    m->act_off = calloc(n_layers, sizeof *m->act_off);
+    m->grad_off = calloc(n_layers, sizeof *m->grad_off);
+    if (!m->layers || !m->act_off || !m->grad_off) {
+        s = clgan_set_error(CLGAN_ENOMEM, "clgan_model_new: out of memory");
+        goto fail;
+    }
+
+    /* Phase 1: shapes and sizes. */
+    size_t width = in_dim, n_params = 0, arena = 0;
+    for (size_t i = 0; i < n_layers; i++) {
+        s = layer_init(&m->layers[i], &specs[i], width);
+        if (s != CLGAN_OK)
+            goto fail;
+        m->n_layers = i + 1;
+        struct nn_layer *l = &m->layers[i];
+        width = l->out_dim;
+        if (width > SIZE_MAX / 8 / max_batch) {
+            s = clgan_set_error(CLGAN_ERANGE, "clgan_model_new: %zu rows x %zu overflow", max_batch,
+                                width);
+            goto fail;
+        }
+        n_params += l->n_params; /* packed: the count is exact */
+        m->act_off[i] = arena;
+        arena += align16(max_batch * width);
+        if (i + 1 < n_layers) {
+            m->grad_off[i] = arena;
+            arena += align16(max_batch * width);
+        }
+        arena += align16(max_batch * l->scratch_per_row + l->scratch_fixed);
+    }
+    m->out_dim = width;
+    m->n_params = n_params;
+
+    /* Phase 2: the three buffers, then each layer binds its views. */
+    s = clgan_buffer_new(be, (n_params ? n_params : 1) * sizeof(float), &m->params);
+    if (s == CLGAN_OK)
+        s = clgan_buffer_new(be, (n_params ? n_params : 1) * sizeof(float), &m->grads);
+    if (s == CLGAN_OK)
+        s = clgan_buffer_new(be, arena * sizeof(float), &m->arena);
+    if (s != CLGAN_OK)
+        goto fail;
+    size_t poff = 0;
+    for (size_t i = 0; i < n_layers; i++) {
+        struct nn_layer *l = &m->layers[i];
+        struct nn_binding b = {
+            .params = m->params,
+            .grads = m->grads,
+            .arena = m->arena,
+            .param_off = poff,
+            .scratch_off = (i + 1 < n_layers ? m->grad_off[i] : m->act_off[i]) +
+                           align16(max_batch * l->out_dim),
+            .max_batch = max_batch,
+            .seed = seed,
+            .stream = stream + i,
+            .drop_stream = stream + 0x1000 + i,
+        };
+        s = l->vt->bind(l, &b);
+        if (s != CLGAN_OK)
+            goto fail;
+        for (size_t k = 0; k < l->n_tensors; k++) {
+            snprintf(l->param[k].name, sizeof l->param[k].name, "l%zu.%s", i, k ? "bias" : "weight");
+            snprintf(l->grad[k].name, sizeof l->grad[k].name, "l%zu.%s.grad", i, k ? "bias" : "weight");
+        }
+        poff += l->n_params;
+    }
+    s = clgan_model_zero_grad(m);
+    if (s != CLGAN_OK)
+        goto fail;
+    *out = m;
+    return CLGAN_OK;
+fail:
+    clgan_model_free(m);
+    return s;
+}
+
+void clgan_model_free(clgan_model *m)
+{
+    if (!m)
+        return;
+    for (size_t i = 0; i < m->n_layers; i++)
+        free(m->layers[i].ctx);
+    free(m->layers);
+    free(m->act_off);
+    free(m->grad_off);
+    clgan_buffer_free(m->params);
+    clgan_buffer_free(m->grads);
+    clgan_buffer_free(m->arena);
+    free(m);
+}
+
+size_t clgan_model_in_dim(const clgan_model *m)
+{
+    return m ? m->in_dim : 0;
+}
+
+size_t clgan_model_out_dim(const clgan_model *m)
+{
+    return m ? m->out_dim : 0;
+}
+
+size_t clgan_model_max_batch(const clgan_model *m)
+{
+    return m ? m->max_batch : 0;
+}
+
+size_t clgan_model_param_count(const clgan_model *m)
+{
+    return m ? m->n_params : 0;
+}
+
+uint64_t clgan_model_forward_count(const clgan_model *m)
+{
+    return m ? m->forward_count : 0;
+}
+
+void clgan_model_set_forward_count(clgan_model *m, uint64_t n)
+{
+    if (m)
+        m->forward_count = n;
+}
+
+clgan_status clgan_model_forward(clgan_model *m, const struct clgan_tensor *in, int training,
+                                 struct clgan_tensor *out)
+{
+    if (!m || !in || !out)
+        return clgan_set_error(CLGAN_ENULL, "clgan_model_forward: model, in and out must not be NULL");
+    size_t n = clgan_tensor_numel(in);
+    if (n == 0 || n % m->in_dim)
+        return clgan_set_error(CLGAN_ESHAPE, "clgan_model_forward: input '%s' has %zu elements, not a multiple of %zu",
+                               in->name, n, m->in_dim);
+    size_t rows = n / m->in_dim;
+    if (rows > m->max_batch)
+        return clgan_set_error(CLGAN_ERANGE, "clgan_model_forward: %zu rows, the model was built for at most %zu",
+                               rows, m->max_batch);
+    if (in->buffer && in->buffer->backend != m->be)
+        return clgan_set_error(CLGAN_EBACKEND, "clgan_model_forward: input '%s' is on another backend",
+                               in->name);
+    m->rows = 0; /* until the whole pass is queued */
+    const struct clgan_tensor *x = in;
+    struct clgan_tensor y;
+    for (size_t i = 0; i < m->n_layers; i++) {
+        struct nn_layer *l = &m->layers[i];
+        NN_TRY(nn_view(&y, m->arena, m->act_off[i], rows, l->out_dim, "activation"));
+        l->last_in = *x;
+        NN_TRY(l->vt->forward(l, x, &y, training, m->forward_count));
+        l->last_out = y;
+        x = &l->last_out;
+    }
+    if (training)
+        m->forward_count++;
+    m->rows = rows;
+    *out = m->layers[m->n_layers - 1].last_out;
+    return CLGAN_OK;
+}
+
+/* Nonzero when two tensors share bytes of one buffer. */
+static int overlap(const struct clgan_tensor *a, const struct clgan_tensor *b)
+{
+    if (a->buffer != b->buffer)
+        return 0;
+    size_t a0 = a->offset, a1 = a0 + clgan_tensor_bytes(a);
+    size_t b0 = b->offset, b1 = b0 + clgan_tensor_bytes(b);
+    return a0 < b1 && b0 < a1;
+}
+
+clgan_status clgan_model_backward(clgan_model *m, const struct clgan_tensor *dout,
+                                  struct clgan_tensor *din)
+{
+    if (!m || !dout)
+        return clgan_set_error(CLGAN_ENULL, "clgan_model_backward: model and dout must not be NULL");
+    if (m->rows == 0)
+        return clgan_set_error(CLGAN_EINVAL, "clgan_model_backward: no forward pass to go back through");
+    const size_t rows = m->rows;
+    if (clgan_tensor_numel(dout) != rows * m->out_dim)
+        return clgan_set_error(CLGAN_ESHAPE, "clgan_model_backward: dout '%s' has %zu elements, the last forward made %zu x %zu",
+                               dout->name, clgan_tensor_numel(dout), rows, m->out_dim);
+    if (din) {
+        if (!din->buffer)
+            return clgan_set_error(CLGAN_ENULL, "clgan_model_backward: din has no buffer");
+        if (clgan_tensor_numel(din) != rows * m->in_dim)
+            return clgan_set_error(CLGAN_ESHAPE, "clgan_model_backward: din '%s' has %zu elements, want %zu x %zu",
+                                   din->name, clgan_tensor_numel(din), rows, m->in_dim);
+        if (overlap(din, dout) || din->buffer == m->arena || din->buffer == m->params ||
+            din->buffer == m->grads)
+            return clgan_set_error(CLGAN_EINVAL, "clgan_model_backward: din must be the caller's own memory, apart from dout and the model");
+    }
+    struct clgan_tensor g_in, g_out = *dout;
+    for (size_t i = m->n_layers; i-- > 0;) {
+        struct nn_layer *l = &m->layers[i];
+        struct clgan_tensor *d = NULL;
+        if (i > 0) {
+            NN_TRY(nn_view(&g_in, m->arena, m->grad_off[i - 1], rows, l->in_dim, "gradient"));
+            d = &g_in;
+        } else {
+            d = din;
+        }
+        NN_TRY(l->vt->backward(l, &g_out, d));
+        if (i > 0)
+            g_out = g_in;
+    }
+    return CLGAN_OK;
+}
+
+clgan_status clgan_model_zero_grad(clgan_model *m)
+{
+    if (!m)
+        return clgan_set_error(CLGAN_ENULL, "clgan_model_zero_grad: model is NULL");
+    if (m->n_params == 0)
+        return CLGAN_OK;
+    struct clgan_tensor g;
+    NN_TRY(nn_view(&g, m->grads, 0, 1, m->n_params, "grads"));
+    return clgan_fill(&g, 0.0f);
+}
+
+clgan_status clgan_model_buffers(clgan_model *m, struct clgan_tensor *params,
+                                 struct clgan_tensor *grads)
+{
+    if (!m)
+        return clgan_set_error(CLGAN_ENULL, "clgan_model_buffers: model is NULL");
+    if (m->n_params == 0)
+        return clgan_set_error(CLGAN_EINVAL, "clgan_model_buffers: the model has no parameters");
+    if (params) {
+        NN_TRY(nn_view(params, m->params, 0, 1, m->n_params, "params"));
+        params->ndim = 1;
+        params->dims[0] = m->n_params;
+    }
+    if (grads) {
+        NN_TRY(nn_view(grads, m->grads, 0, 1, m->n_params, "grads"));
+        grads->ndim = 1;
+        grads->dims[0] = m->n_params;
+    }
+    return CLGAN_OK;
+}
+
+size_t clgan_model_tensor_count(const clgan_model *m)
+{
+    size_t n = 0;
+    for (size_t i = 0; m && i < m->n_layers; i++)
+        n += m->layers[i].n_tensors;
+    return n;
+}
+
+clgan_status clgan_model_tensor(clgan_model *m, size_t idx, struct clgan_tensor *param,
+                                struct clgan_tensor *grad)
+{
+    if (!m)
+        return clgan_set_error(CLGAN_ENULL, "clgan_model_tensor: model is NULL");
+    for (size_t i = 0; i < m->n_layers; i++) {
+        struct nn_layer *l = &m->layers[i];
+        if (idx < l->n_tensors) {
+            if (param)
+                *param = l->param[idx];
+            if (grad)
+                *grad = l->grad[idx];
+            return CLGAN_OK;
+        }
+        idx -= l->n_tensors;
+    }
+    return clgan_set_error(CLGAN_ERANGE, "clgan_model_tensor: index past the %zu tensors",
+                           clgan_model_tensor_count(m));
+}
+
+clgan_status clgan_model_read_params(const clgan_model *m, float *dst, size_t count)
+{
+    if (!m || !dst)
+        return clgan_set_error(CLGAN_ENULL, "clgan_model_read_params: model and dst must not be NULL");
+    if (count != m->n_params)
+        return clgan_set_error(CLGAN_ESHAPE, "clgan_model_read_params: count %zu, the model has %zu",
+                               count, m->n_params);
+    return clgan_buffer_read(m->params, 0, dst, count * sizeof *dst);
+}
+
+clgan_status clgan_model_write_params(clgan_model *m, const float *src, size_t count)
+{
+    if (!m || !src)
+        return clgan_set_error(CLGAN_ENULL, "clgan_model_write_params: model and src must not be NULL");
+    if (count != m->n_params)
+        return clgan_set_error(CLGAN_ESHAPE, "clgan_model_write_params: count %zu, the model has %zu",
+                               count, m->n_params);
+    return clgan_buffer_write(m->params, 0, src, count * sizeof *src);
+}

@@ -1,0 +1,73 @@
+/* train_internal.h: the trainer's state, shared by trainer.c (the step loop,
+ * data order, noise) and run_files.c (what goes into the run folder).
+ * Internal header. */
+#ifndef CLGAN_TRAIN_INTERNAL_H
+#define CLGAN_TRAIN_INTERNAL_H
+
+#include <stdio.h>
+
+#include "clgan.h"
+#include "clgan/data.h"
+#include "clgan/gan.h"
+#include "gan/gan.h"
+
+/* Philox streams of a run (under the run's seed). */
+enum {
+    TRAIN_STREAM_NOISE = 1,   /* z of D pass q: index q*batch*z_dim + element */
+    TRAIN_STREAM_DATA = 2,    /* the shuffle of each epoch */
+    TRAIN_STREAM_SAMPLE = 3,  /* the fixed noise of sample pictures and metrics */
+    TRAIN_STREAM_G = 0x100,   /* G's layers (+ layer index) */
+    TRAIN_STREAM_D = 0x200    /* D's layers */
+};
+
+struct clgan_trainer {
+    struct clgan_train_config cfg;
+    clgan_backend *be;
+    struct clgan_dataset ds, held;
+    int point_set;
+    size_t dim;
+    clgan_model *G, *D;
+    clgan_optimizer *optG, *optD;
+    struct gan gan;
+    size_t step;
+
+    /* data: one shuffled epoch on the device, uploaded once per epoch */
+    size_t batches_per_epoch, batch_no;
+    uint32_t *perm;
+    float *host_epoch;
+    clgan_buffer *data_buf;
+
+    /* noise: z for chunk_passes D passes, uploaded once per chunk */
+    size_t chunk_passes, pass_no;
+    float *host_z;
+    clgan_buffer *z_buf;
+    struct clgan_tensor *real_views, *z_views; /* d_steps each, reused */
+
+    /* G's weight average (cfg.g_ema > 0): ema and a backup of the live
+     * weights while sampling swaps the average in */
+    clgan_buffer *ema_buf;
+    struct clgan_tensor ema, backup;
+
+    /* sampling: fixed noise, on the device once */
+    clgan_buffer *sample_z;
+    float *samples;
+
+    /* logging */
+    FILE *log;
+    char metrics_text[160];
+    struct clgan_train_metrics last_metrics;
+    int have_metrics;
+};
+
+/* run_files.c. Each returns CLGAN_EIO with the file named on failure. */
+clgan_status train_files_begin(clgan_trainer *t);
+clgan_status train_files_log(clgan_trainer *t, const struct clgan_train_progress *p);
+clgan_status train_files_pictures(clgan_trainer *t, const char *name);
+clgan_status train_files_end(clgan_trainer *t);
+void train_files_close(clgan_trainer *t);
+/* "dir/name" into buf; CLGAN_ERANGE when it does not fit. */
+clgan_status train_path(const clgan_trainer *t, const char *name, char *buf, size_t size);
+/* Samples cfg.n_samples points into t->samples and computes the metrics. */
+clgan_status train_measure(clgan_trainer *t, struct clgan_train_metrics *m);
+
+#endif
