@@ -3,7 +3,10 @@
 # first OpenCL device (exit 0, a readable table, --json), two contexts on one
 # device, bad usage and no OpenCL platform (exit 2, one line), and, in a
 # --enable-fault-injection build, a planted fault that must give exit 1, name
-# the op and make the arbiter blame the perturbed side.
+# the op and make the arbiter blame the perturbed side. Train mode: a short
+# lockstep run CPU against OpenCL agrees (exit 0, drift.csv and drift.png);
+# with fault injection built in a planted fault gives exit 1 and names the
+# first step and tensor beyond the tolerance.
 set -u
 bin=${CLGAN_BIN:?CLGAN_BIN must name the clgan binary}
 tmp=$(mktemp -d)
@@ -56,14 +59,28 @@ one_line "stray argument: one line" "takes no arguments"
 expect "unknown op" 2 "$bin" compare --op gemm,frobnicate
 one_line "unknown op: one line" "unknown op 'frobnicate'"
 expect "bad --cases" 2 "$bin" compare --cases 0
-expect "train mode" 2 "$bin" compare --train 10 --model mlp
-one_line "train mode: one line" "not yet available"
+expect "train mode: dcgan" 2 "$bin" compare --train 10 --model dcgan
+one_line "train mode dcgan: one line" "not available yet"
+expect "train mode: unknown data" 2 "$bin" compare --train 10 --data moons --out "$tmp/x"
+one_line "train mode unknown data: one line" "unknown --data 'moons'"
+expect "train mode: --train and --quick" 2 "$bin" compare --train 10 --quick
+expect "train mode: --op" 2 "$bin" compare --train 10 --op gemm
+expect "train mode: no steps" 2 "$bin" compare --data ring8
+expect "train mode: bad steps" 2 "$bin" compare --train 0
 expect "unknown backend" 2 "$bin" compare --a quantum
 one_line "unknown backend: one line" "unknown backend 'quantum'"
 
 # ---------------------------------------------------------------- CPU only
 expect "cpu vs cpu" 0 "$bin" compare --a cpu --b cpu --quick
 has "cpu vs cpu agrees" "a and b agree" "$tmp/out"
+expect "train cpu vs cpu" 0 "$bin" compare --a cpu --b cpu --train 5 --data gray-pixels --out "$tmp/tcc"
+has "train cpu vs cpu agrees" "a and b agree" "$tmp/out"
+has "train cpu vs cpu: bit-identical" "final NMSE G 0 D 0" "$tmp/out"
+if [ -s "$tmp/tcc/drift.csv" ] && [ "$(grep -c . "$tmp/tcc/drift.csv")" -eq 7 ]; then
+    ok "train: drift.csv has a header and steps 0-5"
+else bad "train: drift.csv missing or wrong length"; fi
+has "train: drift.csv header" "^step,nmse_g,nmse_d,max_abs_g,max_abs_d" "$tmp/tcc/drift.csv"
+if [ -s "$tmp/tcc/drift.png" ]; then ok "train: drift.png written"; else bad "train: no drift.png"; fi
 
 # ---------------------------------------------------------------- OpenCL
 have_cl=no
@@ -104,6 +121,22 @@ if [ "$have_cl" = yes ]; then
         if python3 -m json.tool "$tmp/out" >/dev/null 2>&1; then ok "json parses"; else bad "json does not parse"; fi
     fi
 
+    start=$(date +%s)
+    expect "train --quick (cpu vs opencl, ring8)" 0 "$bin" compare --quick --data ring8 --out "$tmp/tr"
+    took=$(($(date +%s) - start))
+    echo "# compare --quick --data ring8 (train mode, 20 steps) took ${took} s"
+    has "train --quick agrees" "a and b agree" "$tmp/out"
+    has "train --quick: step 20 row" "^ *20 .* ok$" "$tmp/out"
+    if [ "$took" -le 30 ]; then ok "train --quick is quick (${took} s)"; else bad "train --quick took ${took} s"; fi
+    expect "train gray-pixels 30 steps" 0 "$bin" compare --train 30 --data gray-pixels --out "$tmp/tg"
+    expect "train --json" 0 "$bin" compare --quick --data gray-pixels --json --out "$tmp/tj"
+    has "train json: mode" '"mode": "train"' "$tmp/out"
+    has "train json: result" '"result": "agree"' "$tmp/out"
+    has "train json: no exceedance" '"first_exceedance": null' "$tmp/out"
+    if command -v python3 >/dev/null 2>&1; then
+        if python3 -m json.tool "$tmp/out" >/dev/null 2>&1; then ok "train json parses"; else bad "train json does not parse"; fi
+    fi
+
     # No OpenCL platform: the ICD loader reads vendors from an empty folder.
     mkdir "$tmp/icd"
     expect "compare without OpenCL" 2 env OCL_ICD_VENDORS="$tmp/icd" "$bin" compare --quick
@@ -112,7 +145,7 @@ fi
 
 # ---------------------------------------------------------------- planted fault
 if ! grep -q "fault injection: built in" "$tmp/help"; then
-    echo "# fault injection not built in (configure --enable-fault-injection): planted-fault checks skipped"
+    echo "# fault injection not built in (configure --enable-fault-injection): planted-fault checks (ops and train mode) skipped"
     if [ "$have_cl" = yes ]; then
         expect "CLGAN_FAULT ignored" 0 env CLGAN_FAULT=sigmoid:opencl "$bin" compare --quick --op sigmoid
         has "CLGAN_FAULT ignored: a warning" "CLGAN_FAULT is ignored" "$tmp/err"
@@ -133,6 +166,14 @@ elif [ "$have_cl" = yes ]; then
     expect "fault, json: exit 1" 1 env CLGAN_FAULT=add_row:opencl "$bin" compare --quick --json
     has "fault, json: disagree" '"disagree": \["add_row"\]' "$tmp/out"
     has "fault, json: arbiter" '"closer": "a"' "$tmp/out"
+
+    expect "train, fault in opencl adam: exit 1" 1 env CLGAN_FAULT=adam:opencl "$bin" compare --quick --data ring8 --out "$tmp/fa"
+    has "train, adam fault: first step and tensor" "first exceedance: step 1: G l0.weight: NMSE" "$tmp/out"
+    has "train, adam fault: summary" "DISAGREE from step 1" "$tmp/out"
+    expect "train, fault in opencl leaky_relu: exit 1" 1 env CLGAN_FAULT=leaky_relu:opencl "$bin" compare --quick --data ring8 --out "$tmp/fl"
+    has "train, leaky_relu fault: names a D tensor" "first exceedance: step [0-9]*: D l[0-9]*\.[a-z]*: NMSE" "$tmp/out"
+    expect "train, fault, json: exit 1" 1 env CLGAN_FAULT=adam:opencl "$bin" compare --quick --data gray-pixels --json --out "$tmp/fj"
+    has "train, fault, json: first exceedance" '"first_exceedance": {"step": 1, "tensor": "G l0.weight"' "$tmp/out"
 else
     echo "# fault injection built in but no OpenCL device: planted-fault checks skipped"
 fi

@@ -533,7 +533,7 @@ int main(void)
 {
     Suite *s = suite_create("nn");
     TCase *core = tcase_create("Core");
-    tcase_set_timeout(core, 120);
+    tcase_set_timeout(core, 400);
     tcase_add_test(core, test_layers_fd);
     tcase_add_test(core, test_losses_fd);
     tcase_add_test(core, test_gan_objectives_fd);

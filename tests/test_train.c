@@ -300,7 +300,7 @@ int main(void)
     Suite *s = suite_create("train");
     TCase *core = tcase_create("Core");
     tcase_add_checked_fixture(core, setup, teardown);
-    tcase_set_timeout(core, 120);
+    tcase_set_timeout(core, 400);
     tcase_add_test(core, test_reproducible);
     tcase_add_test(core, test_cpu_vs_opencl);
     tcase_add_test(core, test_ring8_short);

@@ -234,6 +234,65 @@ struct clgan_train_metrics {
 /* Samples and computes the metrics of the current G. Blocking. */
 clgan_status clgan_trainer_metrics(clgan_trainer *t, struct clgan_train_metrics *out);
 
+/* ---------------------------------------------------------------- lockstep comparison */
+
+/* Two trainers of one config on two backends, stepped together: after each
+ * step every parameter tensor of G and D and both losses of side a are held
+ * against side b (the reference) under the train-mode tolerances below.
+ * This is `clgan compare --train`. Both sides draw the same initial
+ * weights, data order and noise from host Philox, so they differ only by
+ * floating-point rounding, which training amplifies. */
+typedef struct clgan_lockstep clgan_lockstep;
+
+/* Train-mode tolerances after `step` G steps. Step 0 (the initial weights)
+ * must be bit-identical. Steps 1..clgan_lockstep_window() (20), where the
+ * sides differ by rounding only: per-tensor NMSE <= 1e-15 * step and the
+ * losses' difference |a-b| / max(|b|, 1) <= 1e-5. Later steps, where
+ * training amplifies rounding chaotically: NMSE <= 1e-2 and loss difference
+ * <= 1 (a blow-up). A tensor's NMSE is sum (a-b)^2 over the larger of sum
+ * b^2 and its size times its network's mean square parameter. */
+size_t clgan_lockstep_window(void);
+double clgan_lockstep_nmse_bound(size_t step);
+double clgan_lockstep_loss_bound(size_t step);
+
+/* What one comparison found. Index 0 is G, 1 is D. */
+struct clgan_lockstep_report {
+    size_t step;                 /* G steps done on both sides */
+    double nmse[2];              /* over all the network's parameters */
+    double max_abs[2];           /* largest |a-b| of any of its parameters */
+    double loss_a[2], loss_b[2]; /* this step's G and D losses; NaN at step 0 */
+    double loss_rel[2];          /* |a-b| / max(|b|, 1); 0 at step 0 */
+    double nmse_bound, loss_bound;
+    size_t n_exceeded;           /* tensors and losses beyond their bound */
+    int pass;                    /* n_exceeded == 0 */
+    /* The tensor (or loss) with the largest value / bound: the one that
+     * breaks the tolerance when pass is 0, else the closest to it. */
+    char worst[64];              /* "D l2.weight", "G loss" */
+    double worst_value, worst_bound;
+    size_t worst_index;          /* element with the largest |a-b| there */
+    double worst_a, worst_b;
+};
+
+/* Builds a trainer of cfg on each backend (cfg->out_dir is ignored: nothing
+ * is written). The backends must outlive the comparison. On success *out
+ * owns both. Errors: those of clgan_trainer_new; CLGAN_ESHAPE if the two
+ * sides' models differ. */
+clgan_status clgan_lockstep_new(const struct clgan_train_config *cfg, clgan_backend *a,
+                                clgan_backend *b, clgan_lockstep **out);
+/* Accepts NULL. */
+void clgan_lockstep_free(clgan_lockstep *l);
+/* Compares the current parameters (the initial ones before any step). Blocking. */
+clgan_status clgan_lockstep_check(clgan_lockstep *l, struct clgan_lockstep_report *r);
+/* One training step on each side, then the comparison. Blocking. */
+clgan_status clgan_lockstep_step(clgan_lockstep *l, struct clgan_lockstep_report *r);
+/* The compared tensors: G's then D's, named "G l0.weight" etc., with their
+ * NMSE and largest |a-b| at the last comparison. NULL / CLGAN_ERANGE past
+ * the end. */
+size_t clgan_lockstep_tensor_count(const clgan_lockstep *l);
+const char *clgan_lockstep_tensor_name(const clgan_lockstep *l, size_t i);
+clgan_status clgan_lockstep_tensor_drift(const clgan_lockstep *l, size_t i, double *nmse,
+                                         double *max_abs);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,24 +1,30 @@
-/* cmd_compare.c: `clgan compare`: runs every op on two backends over the same
- * seeded cases (clgan_opcheck with the second backend as the reference),
- * prints a table or JSON of the errors against the documented tolerances and,
- * where the sides disagree, which one the double-precision arbiter blames.
- * Exit status: 0 agree, 1 disagree, 2 could not run (issue 6 fixes these). */
+/* cmd_compare.c: `clgan compare`: ops mode runs every op on two backends over
+ * the same seeded cases (clgan_opcheck, the second backend as the reference)
+ * and names, per failing case, the side the double-precision arbiter blames;
+ * train mode (--train) trains the same GAN on both in lockstep
+ * (clgan_lockstep) and reports the per-step drift as CSV, PNG and the first
+ * step beyond the tolerances. Exit status: 0 agree, 1 disagree, 2 not run. */
 #include "config.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cli/cli.h"
+#include "clgan/data.h"
+#include "clgan/gan.h"
 
 /* compare's own exit codes: 2 covers both bad usage and "could not run". */
 enum { CMP_AGREE = 0, CMP_DISAGREE = 1, CMP_NOT_RUN = 2 };
 
 #define QUICK_CASES 5
 #define DEFAULT_CASES 20
+#define QUICK_TRAIN_STEPS 20
 
 struct side {
     const char *spec;
@@ -38,6 +44,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: clgan compare [--a SPEC] [--b SPEC] [--cases N | --quick] [--seed S]\n"
             "                     [--op NAME[,NAME...]] [--json]\n"
+            "       clgan compare [--a SPEC] [--b SPEC] --train STEPS | --quick [--model mlp]\n"
+            "                     [--data gray-pixels|ring8|grid25] [--seed S] [--out DIR] [--json]\n"
             "\n"
             "Runs every op on backends a and b over the same seeded random cases and\n"
             "compares the results under the tolerances of README \"How results are\n"
@@ -53,12 +61,23 @@ static void usage(FILE *f)
             "  --seed S      seed of the cases (default 1)\n"
             "  --op LIST     only these ops (comma-separated names from the table)\n"
             "  --json        a machine-readable report on stdout instead of the table\n"
-            "  --train STEPS lockstep training comparison (not yet available)\n"
+            "\n"
+            "Train mode (--train, --model, --data or --out): trains the same GAN from the\n"
+            "same seed on a and b in lockstep and, after every step, compares every\n"
+            "parameter tensor of G and D and both losses. Steps 1-20: NMSE per tensor\n"
+            "<= 1e-15 * step, |loss a - loss b| / max(|loss b|, 1) <= 1e-5; later steps\n"
+            "(rounding differences grow chaotically): NMSE <= 1e-2, losses <= 1.\n"
+            "  --train STEPS training steps (--quick: %d)\n"
+            "  --model NAME  mlp (the data set's default recipe)\n"
+            "  --data NAME   gray-pixels, ring8 (default) or grid25\n"
+            "  --seed S      the training seed (default 1)\n"
+            "  --out DIR     where drift.csv and drift.png go (default\n"
+            "                ./compare-train-DATA)\n"
             "\n"
             "Exit status: 0 the backends agree, 1 they disagree, 2 could not run (bad\n"
             "usage, no such device, an op failed to run).\n"
             "fault injection: %s\n",
-            DEFAULT_CASES, QUICK_CASES,
+            DEFAULT_CASES, QUICK_CASES, QUICK_TRAIN_STEPS,
             fi ? "built in (test build: CLGAN_FAULT=OP[:BACKEND] adds 1e-3 to one output)"
                : "not built in");
 }
@@ -365,6 +384,352 @@ static int open_side(const char *opt, struct side *s)
     return 1;
 }
 
+/* ---------------------------------------------------------------- train mode */
+
+
+struct train_opts {
+    size_t steps;
+    const char *model, *data, *out;
+    size_t seed;
+    int json;
+};
+
+/* mkdir -p; 0 and one line on stderr on failure. */
+static int make_dirs(const char *dir)
+{
+    char p[1024];
+    int n = snprintf(p, sizeof p, "%s", dir);
+    if (n <= 0 || (size_t)n >= sizeof p) {
+        cli_error("compare: --out path too long");
+        return 0;
+    }
+    for (char *q = p + 1;; q++) {
+        if (*q == '/' || *q == '\0') {
+            char keep = *q;
+            *q = '\0';
+            if (mkdir(p, 0777) != 0 && errno != EEXIST) {
+                cli_error("compare: cannot create %s: %s", p, strerror(errno));
+                return 0;
+            }
+            *q = keep;
+            if (!keep)
+                break;
+        }
+    }
+    return 1;
+}
+
+/* log10 for the picture: 0 (identical) is drawn at -20. */
+static double lg(double x)
+{
+    return x > 1e-20 ? log10(x) : isnan(x) ? NAN : -20.0;
+}
+
+static void csv_num(FILE *f, double x)
+{
+    if (isnan(x))
+        fputs(",nan", f);
+    else
+        fprintf(f, ",%.6g", x);
+}
+
+static void csv_header(FILE *f, const clgan_lockstep *l)
+{
+    fputs("step,nmse_g,nmse_d,max_abs_g,max_abs_d,loss_g_a,loss_g_b,loss_d_a,loss_d_b,"
+          "loss_rel_g,loss_rel_d,nmse_bound,loss_bound,log10_nmse_g,log10_nmse_d,log10_nmse_bound,"
+          "log10_loss_rel_g,log10_loss_rel_d,log10_loss_bound",
+          f);
+    for (size_t i = 0; i < clgan_lockstep_tensor_count(l); i++) {
+        fputs(",nmse ", f);
+        for (const char *c = clgan_lockstep_tensor_name(l, i); *c; c++)
+            fputc(*c == ' ' || *c == ',' ? '.' : *c, f);
+    }
+    fputc('\n', f);
+}
+
+static void csv_row(FILE *f, const clgan_lockstep *l, const struct clgan_lockstep_report *r)
+{
+    fprintf(f, "%zu", r->step);
+    const double v[] = {r->nmse[0], r->nmse[1], r->max_abs[0], r->max_abs[1], r->loss_a[0],
+                        r->loss_b[0], r->loss_a[1], r->loss_b[1], r->loss_rel[0], r->loss_rel[1],
+                        r->nmse_bound, r->loss_bound, lg(r->nmse[0]), lg(r->nmse[1]),
+                        lg(r->nmse_bound), lg(r->loss_rel[0]), lg(r->loss_rel[1]),
+                        lg(r->loss_bound)};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        csv_num(f, isinf(v[i]) ? NAN : v[i]);
+    for (size_t i = 0; i < clgan_lockstep_tensor_count(l); i++) {
+        double nmse = NAN;
+        clgan_lockstep_tensor_drift(l, i, &nmse, NULL);
+        csv_num(f, isinf(nmse) ? NAN : nmse);
+    }
+    fputc('\n', f);
+}
+
+/* "step 137: D l2.weight: NMSE 3e-05 > 1e-06 (element 5: a 0.12 vs b 0.11)" */
+static void describe_exceedance(char *dst, size_t cap, const struct clgan_lockstep_report *r)
+{
+    int loss = strstr(r->worst, "loss") != NULL;
+    if (loss)
+        snprintf(dst, cap, "step %zu: %s: |a-b|/max(|b|,1) %.3g > %.3g (a %.9g vs b %.9g)", r->step,
+                 r->worst, r->worst_value, r->worst_bound, r->worst_a, r->worst_b);
+    else
+        snprintf(dst, cap, "step %zu: %s: NMSE %.3g > %.3g (element %zu: a %.9g vs b %.9g)", r->step,
+                 r->worst, r->worst_value, r->worst_bound, r->worst_index, r->worst_a, r->worst_b);
+}
+
+static void print_train_row(const struct clgan_lockstep_report *r)
+{
+    printf("  %6zu %9.2e %9.2e %9.2e %9.2e %9.2e %9.2e %9.2e  %s%s\n", r->step, r->nmse[0],
+           r->nmse[1], r->max_abs[0], r->max_abs[1], r->loss_rel[0], r->loss_rel[1], r->nmse_bound,
+           r->pass ? "ok" : "EXCEEDED: ", r->pass ? "" : r->worst);
+}
+
+static void json_report_train(const struct side *a, const struct side *b, const struct train_opts *o,
+                              const char *fault, const char *dir, size_t done,
+                              const struct clgan_lockstep_report *last, double max_ratio,
+                              size_t max_ratio_step, const char *max_ratio_tensor,
+                              const struct clgan_lockstep_report *first, const char *error,
+                              int status, double seconds)
+{
+    printf("{\n  \"clgan\": \"%s\",\n  \"mode\": \"train\",\n", CLGAN_VERSION_STRING);
+    json_side("a", a);
+    json_side("b", b);
+    printf("  \"model\": ");
+    json_str(o->model);
+    printf(",\n  \"data\": ");
+    json_str(o->data);
+    printf(",\n  \"steps\": %zu,\n  \"steps_done\": %zu,\n  \"seed\": %zu,\n  \"fault\": ", o->steps,
+           done, o->seed);
+    if (fault)
+        json_str(fault);
+    else
+        printf("null");
+    printf(",\n  \"tolerance\": {\"window\": %zu, \"nmse_per_tensor\": \"0 at step 0, 1e-15 * step "
+           "in the window, 1e-2 after\", \"loss_rel\": \"1e-5 in the window, 1 after\", "
+           "\"nmse_bound_last\": ",
+           clgan_lockstep_window());
+    json_num(clgan_lockstep_nmse_bound(done));
+    printf(", \"loss_bound_last\": ");
+    json_num(clgan_lockstep_loss_bound(done));
+    printf("},\n  \"final\": ");
+    if (last) {
+        printf("{\"step\": %zu, \"nmse_g\": ", last->step);
+        json_num(last->nmse[0]);
+        printf(", \"nmse_d\": ");
+        json_num(last->nmse[1]);
+        printf(", \"max_abs_g\": ");
+        json_num(last->max_abs[0]);
+        printf(", \"max_abs_d\": ");
+        json_num(last->max_abs[1]);
+        printf(", \"loss_rel_g\": ");
+        json_num(last->loss_rel[0]);
+        printf(", \"loss_rel_d\": ");
+        json_num(last->loss_rel[1]);
+        printf("}");
+    } else {
+        printf("null");
+    }
+    printf(",\n  \"largest_ratio\": {\"value_over_bound\": ");
+    json_num(max_ratio);
+    printf(", \"step\": %zu, \"tensor\": ", max_ratio_step);
+    json_str(max_ratio_tensor);
+    printf("},\n  \"first_exceedance\": ");
+    if (first) {
+        char text[256];
+        describe_exceedance(text, sizeof text, first);
+        printf("{\"step\": %zu, \"tensor\": ", first->step);
+        json_str(first->worst);
+        printf(", \"value\": ");
+        json_num(first->worst_value);
+        printf(", \"bound\": ");
+        json_num(first->worst_bound);
+        printf(", \"index\": %zu, \"a\": ", first->worst_index);
+        json_num(first->worst_a);
+        printf(", \"b\": ");
+        json_num(first->worst_b);
+        printf(", \"exceeded\": %zu, \"text\": ", first->n_exceeded);
+        json_str(text);
+        printf("}");
+    } else {
+        printf("null");
+    }
+    printf(",\n  \"csv\": ");
+    char path[1100];
+    snprintf(path, sizeof path, "%s/drift.csv", dir);
+    json_str(path);
+    printf(",\n  \"png\": ");
+    snprintf(path, sizeof path, "%s/drift.png", dir);
+    json_str(path);
+    printf(",\n  \"error\": ");
+    if (error)
+        json_str(error);
+    else
+        printf("null");
+    printf(",\n  \"seconds\": %.2f,\n  \"result\": \"%s\",\n  \"exit_status\": %d\n}\n", seconds,
+           status == CMP_AGREE ? "agree" : status == CMP_DISAGREE ? "disagree" : "could not run",
+           status);
+}
+
+static int run_train(struct side *a, struct side *b, const struct train_opts *o)
+{
+    if (strcmp(o->model, "mlp") != 0) {
+        if (!strcmp(o->model, "dcgan"))
+            cli_error("compare: --model dcgan is not available yet (only mlp)");
+        else
+            cli_error("compare: unknown --model '%s' (mlp)", o->model);
+        return CMP_NOT_RUN;
+    }
+    struct clgan_train_config cfg;
+    if (clgan_train_config_defaults(&cfg, o->data) != CLGAN_OK) {
+        cli_error("compare: unknown --data '%s' (%s)", o->data, clgan_dataset_builtin_names());
+        return CMP_NOT_RUN;
+    }
+    cfg.steps = o->steps;
+    cfg.seed = o->seed;
+    char dir[1024];
+    if (o->out)
+        snprintf(dir, sizeof dir, "%s", o->out);
+    else
+        snprintf(dir, sizeof dir, "compare-train-%s", o->data);
+    const char *fault = check_fault();
+    if (!make_dirs(dir))
+        return CMP_NOT_RUN;
+    char csv_path[1100], png_path[1100];
+    snprintf(csv_path, sizeof csv_path, "%s/drift.csv", dir);
+    snprintf(png_path, sizeof png_path, "%s/drift.png", dir);
+    if (!open_side("--a", a))
+        return CMP_NOT_RUN;
+    if (!open_side("--b", b)) {
+        clgan_backend_free(a->be);
+        return CMP_NOT_RUN;
+    }
+    clgan_lockstep *l = NULL;
+    FILE *csv = NULL;
+    char error[2400] = "";
+    struct clgan_lockstep_report r, first, last;
+    int have_first = 0, have_last = 0;
+    double max_ratio = 0.0, t0 = now_s();
+    size_t max_ratio_step = 0;
+    char max_ratio_tensor[64] = "";
+    clgan_status s = clgan_lockstep_new(&cfg, a->be, b->be, &l);
+    if (s != CLGAN_OK) {
+        snprintf(error, sizeof error, "cannot build the trainers: %s",
+                 clgan_last_error()[0] ? clgan_last_error() : clgan_status_str(s));
+        goto done;
+    }
+    csv = fopen(csv_path, "w");
+    if (!csv) {
+        snprintf(error, sizeof error, "cannot write %s: %s", csv_path, strerror(errno));
+        goto done;
+    }
+    csv_header(csv, l);
+    const size_t every = o->steps >= 10 ? o->steps / 10 : 1;
+    if (!o->json) {
+        printf("clgan compare: train mode, %zu steps of the %s GAN on %s, seed %zu\n", o->steps,
+               o->model, o->data, o->seed);
+        printf("  a: %s\n  b: %s\n", clgan_backend_description(a->be),
+               clgan_backend_description(b->be));
+        printf("  pass: step 0 bit-identical; steps 1-%zu: every parameter tensor of G and D\n"
+               "        within NMSE 1e-15 * step and both losses within |a-b|/max(|b|,1) <= 1e-5;\n"
+               "        later (training amplifies rounding): NMSE <= 1e-2, losses <= 1\n"
+               "        (README \"Comparing two backends\")\n",
+               clgan_lockstep_window());
+        if (fault)
+            printf("  PLANTED FAULT: CLGAN_FAULT=%s (test build)\n", fault);
+        printf("\n  %6s %9s %9s %9s %9s %9s %9s %9s  %s\n", "step", "NMSE G", "NMSE D", "maxabs G",
+               "maxabs D", "lossrel G", "lossrel D", "bound", "result");
+    }
+    for (size_t step = 0; step <= o->steps; step++) {
+        s = step == 0 ? clgan_lockstep_check(l, &r) : clgan_lockstep_step(l, &r);
+        if (s != CLGAN_OK) {
+            snprintf(error, sizeof error, "step %zu failed: %s", step,
+                     clgan_last_error()[0] ? clgan_last_error() : clgan_status_str(s));
+            break;
+        }
+        last = r;
+        have_last = 1;
+        csv_row(csv, l, &r);
+        double ratio = r.worst_bound > 0 ? r.worst_value / r.worst_bound
+                       : r.worst_value > 0 || isnan(r.worst_value) ? INFINITY
+                                                                   : 0.0;
+        if (isnan(ratio))
+            ratio = INFINITY;
+        if (ratio > max_ratio || (step == 0 && max_ratio_tensor[0] == '\0')) {
+            max_ratio = ratio;
+            max_ratio_step = step;
+            snprintf(max_ratio_tensor, sizeof max_ratio_tensor, "%s", r.worst);
+        }
+        int new_first = !r.pass && !have_first;
+        if (new_first) {
+            first = r;
+            have_first = 1;
+        }
+        if (!o->json && (step % every == 0 || step == o->steps || new_first)) {
+            print_train_row(&r);
+            fflush(stdout);
+        }
+    }
+done:;
+    double seconds = now_s() - t0;
+    if (csv && fclose(csv) != 0 && !error[0])
+        snprintf(error, sizeof error, "cannot write %s", csv_path);
+    int have_png = 0;
+    if (have_last && !error[0]) {
+        static const char *const cols[] = {"log10_nmse_g+log10_nmse_bound",
+                                           "log10_nmse_d+log10_nmse_bound",
+                                           "log10_loss_rel_g+log10_loss_rel_d+log10_loss_bound"};
+        char title[160];
+        snprintf(title, sizeof title, "compare --train: log10 drift a vs b, %s on %s (0 drawn at -20)",
+                 o->model, o->data);
+        s = clgan_plot_csv(png_path, csv_path, cols, 3, title);
+        if (s != CLGAN_OK)
+            snprintf(error, sizeof error, "cannot draw %s: %s", png_path,
+                     clgan_last_error()[0] ? clgan_last_error() : clgan_status_str(s));
+        else
+            have_png = 1;
+    }
+    /* A disagreement found is a verdict even when the run stopped later. */
+    int status = have_first ? CMP_DISAGREE : error[0] ? CMP_NOT_RUN : CMP_AGREE;
+    size_t done_steps = have_last ? last.step : 0;
+    if (o->json) {
+        json_report_train(a, b, o, fault, dir, done_steps, have_last ? &last : NULL, max_ratio,
+                          max_ratio_step, max_ratio_tensor, have_first ? &first : NULL,
+                          error[0] ? error : NULL, status, seconds);
+    } else {
+        char text[256];
+        if (have_first) {
+            describe_exceedance(text, sizeof text, &first);
+            printf("\n  first exceedance: %s\n", text);
+            if (first.n_exceeded > 1)
+                printf("  (%zu tensors and losses beyond their bounds at that step; the one\n"
+                       "   furthest beyond is named)\n",
+                       first.n_exceeded);
+            printf("  to find the op: clgan compare --a %s --b %s --cases 200\n", a->spec, b->spec);
+        }
+        if (have_last) {
+            printf("\ncompare: train %zu steps of %s on %s in %.1f s: ", done_steps, o->model,
+                   o->data, seconds);
+            if (have_first)
+                printf("DISAGREE from step %zu (%s)", first.step, first.worst);
+            else if (!error[0])
+                printf("a and b agree");
+            else
+                printf("stopped");
+            printf("; final NMSE G %.3g D %.3g (bound %.3g), max |a-b| G %.3g D %.3g; "
+                   "closest to the bound: %.3g of it, %s at step %zu\n",
+                   last.nmse[0], last.nmse[1], last.nmse_bound, last.max_abs[0], last.max_abs[1],
+                   max_ratio, max_ratio_tensor, max_ratio_step);
+            printf("drift: %s%s%s\n", csv_path, have_png ? ", " : "", have_png ? png_path : "");
+        }
+    }
+    if (error[0])
+        cli_error("compare: %s", error);
+    clgan_lockstep_free(l);
+    clgan_backend_free(b->be);
+    clgan_backend_free(a->be);
+    return status;
+}
+
 int cmd_compare(int argc, char **argv)
 {
     static const struct option opts[] = {{"a", required_argument, NULL, 'a'},
@@ -377,11 +742,13 @@ int cmd_compare(int argc, char **argv)
                                          {"train", required_argument, NULL, 't'},
                                          {"model", required_argument, NULL, 'm'},
                                          {"data", required_argument, NULL, 'd'},
+                                         {"out", required_argument, NULL, 'O'},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     struct side a = {"cpu", NULL}, b = {"opencl", NULL};
     size_t cases = DEFAULT_CASES, seed = 1;
-    int json = 0, train = 0, cases_set = 0, quick = 0;
+    int json = 0, train = 0, cases_set = 0, quick = 0, ops_set = 0;
+    struct train_opts to = {0, "mlp", "ring8", NULL, 1, 0};
     int want[CLGAN_OP_COUNT];
     for (int k = 0; k < CLGAN_OP_COUNT; k++)
         want[k] = 1;
@@ -410,13 +777,26 @@ int cmd_compare(int argc, char **argv)
         case 'o':
             if (!parse_ops(optarg, want))
                 return CMP_NOT_RUN;
+            ops_set = 1;
             break;
         case 'j':
             json = 1;
             break;
         case 't':
+            if (!cli_parse_size("--train", optarg, 1, 1000000, &to.steps))
+                return CMP_NOT_RUN;
+            train = 1;
+            break;
         case 'm':
+            to.model = optarg;
+            train = 1;
+            break;
         case 'd':
+            to.data = optarg;
+            train = 1;
+            break;
+        case 'O':
+            to.out = optarg;
             train = 1;
             break;
         case 'h':
@@ -431,9 +811,24 @@ int cmd_compare(int argc, char **argv)
         return CMP_NOT_RUN;
     }
     if (train) {
-        cli_error("compare: train mode (--train/--model/--data) is not yet available; "
-                  "run ops mode without them");
-        return CMP_NOT_RUN;
+        if (cases_set || ops_set) {
+            cli_error("compare: --cases and --op are for ops mode, not train mode (--train)");
+            return CMP_NOT_RUN;
+        }
+        if (quick && to.steps) {
+            cli_error("compare: give --quick or --train STEPS, not both");
+            return CMP_NOT_RUN;
+        }
+        if (!quick && !to.steps) {
+            cli_error("compare: train mode needs --train STEPS (or --quick: %d steps)",
+                      QUICK_TRAIN_STEPS);
+            return CMP_NOT_RUN;
+        }
+        if (quick)
+            to.steps = QUICK_TRAIN_STEPS;
+        to.seed = seed;
+        to.json = json;
+        return run_train(&a, &b, &to);
     }
     if (quick && cases_set) {
         cli_error("compare: give --quick or --cases, not both");
