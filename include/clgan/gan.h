@@ -184,6 +184,18 @@ struct clgan_train_config {
     char out_dir[1024];           /* "" : write nothing */
     clgan_progress_fn progress;   /* may be NULL */
     void *progress_user;
+    /* Image data sets (clgan/images.h): data "fashion-mnist" (Debian's
+     * files, train split), "idx" (data_path: an idx image file) or
+     * "folder" (data_path: a folder of images). n_data > 0 keeps the first
+     * n_data images. */
+    char data_path[1024];         /* idx file or folder; "" for fashion-mnist */
+    char labels_path[1024];       /* idx: its labels; "": derived from the name if that file exists */
+    size_t image_size;            /* folder: side of the square images (0: 32) */
+    size_t image_channels;        /* folder: 1 or 3 (0: 1) */
+    size_t epochs;                /* > 0: steps = epochs * (n / batch) / d_steps, overriding steps */
+    /* Hidden widths layer by layer, 0-terminated; all 0: g_hidden (d_hidden)
+     * x g_layers (d_layers). */
+    size_t g_units[8], d_units[8];
 };
 
 /* Fills cfg with the default recipe of data set `data` (tuned for it).
@@ -218,6 +230,26 @@ clgan_status clgan_trainer_read_losses(clgan_trainer *t, struct clgan_train_prog
  * with G's averaged weights when cfg g_ema > 0. Blocking. */
 clgan_status clgan_trainer_sample(clgan_trainer *t, size_t n, float *dst);
 size_t clgan_trainer_data_dim(const clgan_trainer *t);
+/* Where the data stream stands: epoch (0-based) and the next batch in it.
+ * Each epoch's order is a shuffle that depends on (seed, epoch) only, so the
+ * cursor is all a checkpoint needs to continue the same data order. */
+struct clgan_data_cursor {
+    uint64_t epoch;
+    size_t batch;                 /* 0 .. batches_per_epoch - 1 */
+};
+clgan_status clgan_trainer_data_cursor(const clgan_trainer *t, struct clgan_data_cursor *out);
+/* Moves the cursor (resuming). Errors: CLGAN_ENULL, CLGAN_ERANGE (batch past
+ * the epoch's end). The next step reads the batch the cursor names. */
+clgan_status clgan_trainer_set_data_cursor(clgan_trainer *t, const struct clgan_data_cursor *c);
+/* floor(n / batch): batches per epoch (the rest of the shuffle is unused). */
+size_t clgan_trainer_batches_per_epoch(const clgan_trainer *t);
+/* One line about the data's files ("verified: Fashion-MNIST ...", an
+ * unknown file's note, skipped images), "" when there is nothing to say.
+ * Owned by the trainer. */
+const char *clgan_trainer_data_note(const clgan_trainer *t);
+/* The resolved config (steps computed from epochs, defaults filled in). */
+const struct clgan_train_config *clgan_trainer_config(const clgan_trainer *t);
+
 /* The networks (owned by the trainer). */
 clgan_model *clgan_trainer_generator(clgan_trainer *t);
 clgan_model *clgan_trainer_discriminator(clgan_trainer *t);
@@ -238,52 +270,68 @@ clgan_status clgan_trainer_metrics(clgan_trainer *t, struct clgan_train_metrics 
 
 /* Two trainers of one config on two backends, stepped together: after each
  * step every parameter tensor of G and D and both losses of side a are held
- * against side b (the reference) under the train-mode tolerances below.
- * This is `clgan compare --train`. Both sides draw the same initial
- * weights, data order and noise from host Philox, so they differ only by
- * floating-point rounding, which training amplifies. */
+ * against side b (the reference). This is `clgan compare --train`. Both
+ * sides draw the same initial weights, data order and noise from host
+ * Philox, so they differ only by floating-point rounding, which GAN
+ * training amplifies chaotically. How far is measured: a third trainer, a'
+ * ("a prime"), runs the same config on backend a with every nonzero
+ * initial weight of G and D moved by one ulp (direction from Philox), in
+ * lockstep with a and b; its distance from a (d_aa', the envelope) is what
+ * rounding noise alone grows into. */
 typedef struct clgan_lockstep clgan_lockstep;
 
 /* Train-mode tolerances after `step` G steps. Step 0 (the initial weights)
- * must be bit-identical. Steps 1..clgan_lockstep_window() (20), where the
- * sides differ by rounding only: per-tensor NMSE <= 1e-15 * step and the
- * losses' difference |a-b| / max(|b|, 1) <= 1e-5. Later steps, where
- * training amplifies rounding chaotically: NMSE <= 1e-2 and loss difference
- * <= 1 (a blow-up). A tensor's NMSE is sum (a-b)^2 over the larger of sum
- * b^2 and its size times its network's mean square parameter. */
+ * must be bit-identical. While the envelope of both networks stays within
+ * 10x its step-0 value (rounding not amplified yet): per-tensor NMSE(a, b)
+ * <= 1e-15 * step and losses' difference |a-b| / max(|b|, 1) <= 1e-5 (the
+ * functions below with envelope 0). From the first step past that (chaos
+ * onset): NMSE(a, b) <= max(1e-15 * step, C * envelope), C =
+ * clgan_lockstep_envelope_factor(), envelope the largest so far of the
+ * tensor's and its network's NMSE(a, a'); losses <= max(1e-5, C_L * the
+ * largest |a-a'| / max(|a|, 1) so far), C_L =
+ * clgan_lockstep_loss_envelope_factor(). A tensor's NMSE is sum (a-b)^2
+ * over the larger of sum b^2 and its size times its network's mean square
+ * parameter; NMSE(a, a') has the same denominator. The window is the old
+ * fixed schedule's (20), kept for reference. */
 size_t clgan_lockstep_window(void);
-double clgan_lockstep_nmse_bound(size_t step);
-double clgan_lockstep_loss_bound(size_t step);
+double clgan_lockstep_envelope_factor(void);
+double clgan_lockstep_loss_envelope_factor(void);
+double clgan_lockstep_nmse_bound(size_t step, double envelope);
+double clgan_lockstep_loss_bound(size_t step, double envelope);
 
 /* What one comparison found. Index 0 is G, 1 is D. */
 struct clgan_lockstep_report {
     size_t step;                 /* G steps done on both sides */
-    double nmse[2];              /* over all the network's parameters */
+    double nmse[2];              /* d_ab over all the network's parameters */
+    double envelope[2];          /* d_aa' over all the network's parameters */
     double max_abs[2];           /* largest |a-b| of any of its parameters */
     double loss_a[2], loss_b[2]; /* this step's G and D losses; NaN at step 0 */
     double loss_rel[2];          /* |a-b| / max(|b|, 1); 0 at step 0 */
-    double nmse_bound, loss_bound;
+    double loss_envelope[2];     /* |a-a'| / max(|a|, 1); 0 at step 0 */
+    double nmse_bound[2];        /* the smallest tensor bound of the network */
+    double loss_bound[2];
+    int envelope_on;             /* chaos onset seen: the envelope bounds */
     size_t n_exceeded;           /* tensors and losses beyond their bound */
     int pass;                    /* n_exceeded == 0 */
     /* The tensor (or loss) with the largest value / bound: the one that
      * breaks the tolerance when pass is 0, else the closest to it. */
     char worst[64];              /* "D l2.weight", "G loss" */
-    double worst_value, worst_bound;
+    double worst_value, worst_bound, worst_envelope;
     size_t worst_index;          /* element with the largest |a-b| there */
     double worst_a, worst_b;
 };
 
-/* Builds a trainer of cfg on each backend (cfg->out_dir is ignored: nothing
- * is written). The backends must outlive the comparison. On success *out
- * owns both. Errors: those of clgan_trainer_new; CLGAN_ESHAPE if the two
- * sides' models differ. */
+/* Builds a trainer of cfg on each backend and the envelope's on a
+ * (cfg->out_dir is ignored: nothing is written). The backends must outlive
+ * the comparison. On success *out owns the three. Errors: those of
+ * clgan_trainer_new; CLGAN_ESHAPE if the two sides' models differ. */
 clgan_status clgan_lockstep_new(const struct clgan_train_config *cfg, clgan_backend *a,
                                 clgan_backend *b, clgan_lockstep **out);
 /* Accepts NULL. */
 void clgan_lockstep_free(clgan_lockstep *l);
 /* Compares the current parameters (the initial ones before any step). Blocking. */
 clgan_status clgan_lockstep_check(clgan_lockstep *l, struct clgan_lockstep_report *r);
-/* One training step on each side, then the comparison. Blocking. */
+/* One training step on each side (and a'), then the comparison. Blocking. */
 clgan_status clgan_lockstep_step(clgan_lockstep *l, struct clgan_lockstep_report *r);
 /* The compared tensors: G's then D's, named "G l0.weight" etc., with their
  * NMSE and largest |a-b| at the last comparison. NULL / CLGAN_ERANGE past
@@ -292,6 +340,9 @@ size_t clgan_lockstep_tensor_count(const clgan_lockstep *l);
 const char *clgan_lockstep_tensor_name(const clgan_lockstep *l, size_t i);
 clgan_status clgan_lockstep_tensor_drift(const clgan_lockstep *l, size_t i, double *nmse,
                                          double *max_abs);
+/* Tensor i's NMSE(a, a') and its bound at the last comparison. */
+clgan_status clgan_lockstep_tensor_envelope(const clgan_lockstep *l, size_t i, double *envelope,
+                                            double *bound);
 
 #ifdef __cplusplus
 }

@@ -18,11 +18,19 @@
 struct progress_state {
     int tty;
     int line_open;  /* a \r line is on screen */
+    double d_loss, g_loss, d_real, d_fake, steps_per_s; /* the last log line's */
 };
 
 static void show_progress(void *user, const struct clgan_train_progress *p)
 {
     struct progress_state *ps = user;
+    if (p->logged) {
+        ps->d_loss = p->d_loss;
+        ps->g_loss = p->g_loss;
+        ps->d_real = p->d_real;
+        ps->d_fake = p->d_fake;
+        ps->steps_per_s = p->steps_per_s;
+    }
     if (ps->tty) {
         fprintf(stderr, "\r\033[Kstep %zu/%zu  D %.4f  G %.4f  D(x) %.3f  D(G(z)) %.3f  %.0f steps/s  ETA %.0fs",
                 p->step, p->steps, p->d_loss, p->g_loss, p->d_real, p->d_fake, p->steps_per_s,
@@ -49,9 +57,14 @@ int cli_train_run(struct clgan_train_config *cfg, const char *backend_spec)
         return CLI_USAGE;
     }
     /* A batch larger than the data set is a bad value: say so before any
-     * device is opened. */
+     * device is opened. (Image sets are checked when the trainer loads
+     * them: loading twice would cost seconds.) */
+    const int image_set = !strcmp(cfg->data, "fashion-mnist") || !strcmp(cfg->data, "idx") ||
+                          !strcmp(cfg->data, "folder");
     struct clgan_dataset ds;
-    s = clgan_dataset_builtin(cfg->data, cfg->data_seed, cfg->n_data, &ds);
+    s = image_set ? CLGAN_OK : clgan_dataset_builtin(cfg->data, cfg->data_seed, cfg->n_data, &ds);
+    if (image_set)
+        memset(&ds, 0, sizeof ds), ds.n = SIZE_MAX;
     if (s != CLGAN_OK)
         return cli_status_error("cannot build the data set", s);
     size_t n_points = ds.n;
@@ -66,10 +79,20 @@ int cli_train_run(struct clgan_train_config *cfg, const char *backend_spec)
         return CLI_RUNTIME;
     clgan_trainer *t = NULL;
     s = clgan_trainer_new(cfg, be, &t);
-    if (s == CLGAN_OK)
+    if (s == CLGAN_OK && image_set) {
+        const struct clgan_train_config *rc = clgan_trainer_config(t);
+        const char *note = clgan_trainer_data_note(t);
+        if (note[0])
+            fprintf(stderr, "clgan: %s\n", note);
+        fprintf(stderr, "clgan: training %s%s%s for %zu steps (%.2f epochs of %zu batches of %zu) on %s\n",
+                cfg->data, cfg->data_path[0] ? " " : "", cfg->data_path, rc->steps,
+                (double)rc->steps * (double)rc->d_steps / (double)clgan_trainer_batches_per_epoch(t),
+                clgan_trainer_batches_per_epoch(t), rc->batch, clgan_backend_description(be));
+    } else if (s == CLGAN_OK) {
         fprintf(stderr, "clgan: training %s for %zu steps on %s\n", cfg->data, cfg->steps,
                 clgan_backend_description(be));
-    if (s == CLGAN_EINVAL || s == CLGAN_ERANGE) {
+    }
+    if (s == CLGAN_EINVAL || (s == CLGAN_ERANGE && !image_set)) {
         cli_error("%s", clgan_last_error());
         clgan_backend_free(be);
         return CLI_USAGE;
@@ -84,6 +107,13 @@ int cli_train_run(struct clgan_train_config *cfg, const char *backend_spec)
     int rc = CLI_OK;
     if (s != CLGAN_OK) {
         rc = cli_status_error("training failed", s);
+    } else if (image_set) {
+        printf("%s: %zu steps, last losses D %.4f G %.4f, D(x) %.3f D(G(z)) %.3f, %.1f steps/s\n",
+               cfg->data, clgan_trainer_steps_done(t), ps.d_loss, ps.g_loss, ps.d_real, ps.d_fake,
+               ps.steps_per_s);
+        if (cfg->out_dir[0])
+            printf("run folder: %s (config.json, log.csv, epoch_NNN.png, samples.png, curves.png, metrics.json)\n",
+                   cfg->out_dir);
     } else {
         struct clgan_train_metrics m;
         s = clgan_trainer_metrics(t, &m);
@@ -129,9 +159,17 @@ static void train_usage(FILE *f)
           "sample pictures over time (samples_STEP.png) and at the end (samples.png),\n"
           "curves.png, metrics.json and samples.csv (the final generated points).\n"
           "\n"
-          "  --data SET          gray-pixels, ring8 or grid25\n"
+          "  --data SET          gray-pixels, ring8, grid25, fashion-mnist (Debian's\n"
+          "                      dataset-fashion-mnist), idx:PATH (an idx image file,\n"
+          "                      raw or .gz) or folder:PATH (PGM/PPM/PNG/JPEG images)\n"
+          "  --labels PATH       idx: its labels file (default: the matching name, if any)\n"
+          "  --size N            folder: side of the square images (default 32)\n"
+          "  --channels C        folder: 1 (gray, default) or 3 (RGB)\n"
+          "  --n-data N          image sets: use the first N images\n"
+          "  --epochs E          train E passes over the data (instead of --steps)\n"
+          "  --sample-every K    image sets: a sample grid every K steps too\n"
           "  --out DIR           run folder (created)\n"
-          "  --steps N           G steps\n"
+          "  --steps N           G steps (instead of --epochs)\n"
           "  --batch B           real points per D step\n"
           "  --lr X              learning rate of G and D (--lr-g, --lr-d: one of them)\n"
           "  --loss L            ns (non-saturating), minimax, lsgan or hinge\n"
@@ -148,7 +186,8 @@ static void train_usage(FILE *f)
           f);
 }
 
-enum { OPT_LR_G = 256, OPT_LR_D, OPT_LABEL_SMOOTH, OPT_LOG_EVERY, OPT_PACK, OPT_OPTIM };
+enum { OPT_LR_G = 256, OPT_LR_D, OPT_LABEL_SMOOTH, OPT_LOG_EVERY, OPT_PACK, OPT_OPTIM, OPT_LABELS,
+       OPT_SIZE, OPT_CHANNELS, OPT_N_DATA, OPT_EPOCHS, OPT_SAMPLE_EVERY };
 
 int cmd_train(int argc, char **argv)
 {
@@ -167,12 +206,20 @@ int cmd_train(int argc, char **argv)
                                          {"seed", required_argument, NULL, 's'},
                                          {"log-every", required_argument, NULL, OPT_LOG_EVERY},
                                          {"backend", required_argument, NULL, 'B'},
+                                         {"labels", required_argument, NULL, OPT_LABELS},
+                                         {"size", required_argument, NULL, OPT_SIZE},
+                                         {"channels", required_argument, NULL, OPT_CHANNELS},
+                                         {"n-data", required_argument, NULL, OPT_N_DATA},
+                                         {"epochs", required_argument, NULL, OPT_EPOCHS},
+                                         {"sample-every", required_argument, NULL, OPT_SAMPLE_EVERY},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     /* Options are collected first, then laid over the data set's recipe. */
     const char *data = NULL, *out = NULL, *backend = NULL, *loss = NULL, *optim = NULL;
     size_t steps = 0, batch = 0, d_steps = 0, pack = 0, seed = 0, log_every = 0;
     int have_seed = 0;
+    const char *labels = NULL;
+    size_t img_size = 0, channels = 0, n_data = 0, epochs = 0, sample_every = 0;
     float lr = 0, lr_g = 0, lr_d = 0, smooth = 0;
     int have_lr = 0, have_lr_g = 0, have_lr_d = 0, have_smooth = 0;
     int c;
@@ -240,6 +287,32 @@ int cmd_train(int argc, char **argv)
         case 'B':
             backend = optarg;
             break;
+        case OPT_LABELS:
+            labels = optarg;
+            break;
+        case OPT_SIZE:
+            if (!cli_parse_size("--size", optarg, 1, 1024, &img_size))
+                return CLI_USAGE;
+            break;
+        case OPT_CHANNELS:
+            if (!cli_parse_size("--channels", optarg, 1, 3, &channels) || channels == 2) {
+                if (channels == 2)
+                    cli_error("--channels must be 1 or 3");
+                return CLI_USAGE;
+            }
+            break;
+        case OPT_N_DATA:
+            if (!cli_parse_size("--n-data", optarg, 1, (size_t)1 << 26, &n_data))
+                return CLI_USAGE;
+            break;
+        case OPT_EPOCHS:
+            if (!cli_parse_size("--epochs", optarg, 1, 100000, &epochs))
+                return CLI_USAGE;
+            break;
+        case OPT_SAMPLE_EVERY:
+            if (!cli_parse_size("--sample-every", optarg, 1, (size_t)1 << 40, &sample_every))
+                return CLI_USAGE;
+            break;
         case 'h':
             train_usage(stdout);
             return CLI_OK;
@@ -263,18 +336,59 @@ int cmd_train(int argc, char **argv)
         cli_error("train: --out DIR is required");
         return CLI_USAGE;
     }
+    /* "idx:PATH" and "folder:PATH" carry their path after the colon. */
+    const char *colon = strchr(data, ':'), *path = NULL;
+    char kind[32];
+    if (colon && (size_t)(colon - data) < sizeof kind) {
+        snprintf(kind, sizeof kind, "%.*s", (int)(colon - data), data);
+        path = colon + 1;
+        data = kind;
+        if ((strcmp(kind, "idx") && strcmp(kind, "folder")) || !*path) {
+            cli_error("train: --data %s%s: want idx:PATH or folder:PATH", kind, colon);
+            return CLI_USAGE;
+        }
+    } else if (!strcmp(data, "idx") || !strcmp(data, "folder")) {
+        cli_error("train: --data %s needs a path (%s:PATH)", data, data);
+        return CLI_USAGE;
+    }
+    if (steps && epochs) {
+        cli_error("train: give --steps or --epochs, not both");
+        return CLI_USAGE;
+    }
     struct clgan_train_config cfg;
     if (clgan_train_config_defaults(&cfg, data) != CLGAN_OK) {
         cli_error("train: %s", clgan_last_error());
         return CLI_USAGE;
+    }
+    if ((path && strlen(path) >= sizeof cfg.data_path) || (labels && strlen(labels) >= sizeof cfg.labels_path)) {
+        cli_error("train: data or labels path too long");
+        return CLI_USAGE;
+    }
+    if (path)
+        snprintf(cfg.data_path, sizeof cfg.data_path, "%s", path);
+    if (labels)
+        snprintf(cfg.labels_path, sizeof cfg.labels_path, "%s", labels);
+    if (img_size)
+        cfg.image_size = img_size;
+    if (channels)
+        cfg.image_channels = channels;
+    if (n_data)
+        cfg.n_data = n_data;
+    if (sample_every)
+        cfg.picture_every = sample_every;
+    if (epochs) {
+        cfg.epochs = epochs;
+        cfg.steps = 0;
     }
     if (strlen(out) == 0 || strlen(out) >= sizeof cfg.out_dir) {
         cli_error("train: --out must name a folder (at most %zu characters)", sizeof cfg.out_dir - 1);
         return CLI_USAGE;
     }
     snprintf(cfg.out_dir, sizeof cfg.out_dir, "%s", out);
-    if (steps)
+    if (steps) {
         cfg.steps = steps;
+        cfg.epochs = 0;
+    }
     if (batch)
         cfg.batch = batch;
     if (d_steps)

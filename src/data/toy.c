@@ -196,5 +196,6 @@ void clgan_dataset_free(struct clgan_dataset *ds)
         return;
     free(ds->x);
     free(ds->modes);
+    free(ds->labels);
     memset(ds, 0, sizeof *ds);
 }

@@ -121,6 +121,18 @@ static clgan_status write_config(clgan_trainer *t)
             c->optim == CLGAN_OPTIM_ADAM ? "adam" : "sgd", (double)c->lr_g, (double)c->lr_d,
             (double)c->beta1, (double)c->beta2, (double)c->eps, (double)c->momentum,
             (double)c->lr_end);
+    if (t->image_set) {
+        fputs("  \"data_path\": ", f);
+        json_str(f, c->data_path);
+        fprintf(f, ",\n  \"image\": [%zu, %zu, %zu],\n  \"epochs\": %zu,\n  \"g_units\": [",
+                t->ds.height, t->ds.width, t->ds.channels, c->epochs);
+        for (int net = 0; net < 2; net++) {
+            const size_t *u = net ? c->d_units : c->g_units;
+            for (size_t i = 0; i < 8 && u[i]; i++)
+                fprintf(f, "%s%zu", i ? ", " : "", u[i]);
+            fputs(net ? "],\n" : "],\n  \"d_units\": [", f);
+        }
+    }
     fprintf(f, "  \"seed\": %llu,\n  \"log_every\": %zu,\n  \"picture_every\": %zu,\n"
                "  \"n_samples\": %zu,\n  \"backend\": ",
             (unsigned long long)c->seed, c->log_every, c->picture_every, c->n_samples);
@@ -146,7 +158,8 @@ clgan_status train_files_begin(clgan_trainer *t)
     if (!t->log)
         return clgan_set_error(CLGAN_EIO, "cannot create %s: %s", path, strerror(errno));
     fputs("step,d_loss,g_loss,d_real,d_fake,", t->log);
-    fputs(t->point_set ? "modes,hq,reverse_kl," : "mean_err,cov_err,energy,", t->log);
+    fputs(t->image_set ? "epoch," : t->point_set ? "modes,hq,reverse_kl," : "mean_err,cov_err,energy,",
+          t->log);
     fputs("steps_per_s\n", t->log);
     fflush(t->log);
     return CLGAN_OK;
@@ -164,7 +177,9 @@ clgan_status train_files_log(clgan_trainer *t, const struct clgan_train_progress
         num(f, v[i], 0);
         fputc(',', f);
     }
-    if (t->point_set) {
+    if (t->image_set) {
+        fprintf(f, "%.4f", (double)t->batch_no / (double)t->batches_per_epoch);
+    } else if (t->point_set) {
         fprintf(f, "%zu,", m->modes_captured);
         num(f, m->high_quality_frac, 0);
         fputc(',', f);
@@ -200,7 +215,10 @@ clgan_status train_files_pictures(clgan_trainer *t, const char *name)
     if (s != CLGAN_OK)
         return s;
     snprintf(title, sizeof title, "%s, step %zu: %s", t->cfg.data, t->step, t->metrics_text);
-    if (t->point_set)
+    if (t->image_set)
+        s = clgan_grid_write(path, t->samples, t->cfg.n_samples, t->ds.height, t->ds.width,
+                             (int)t->ds.channels, 0, 2);
+    else if (t->point_set)
         s = clgan_plot_scatter(path, &t->ds, t->samples, t->cfg.n_samples, title);
     else
         s = clgan_plot_pixels(path, t->ds.x, t->ds.n, t->samples, t->cfg.n_samples, title);
@@ -213,7 +231,10 @@ clgan_status train_files_pictures(clgan_trainer *t, const char *name)
         return s;
     static const char *const point_cols[] = {"d_loss+g_loss", "d_real+d_fake", "modes", "hq"};
     static const char *const pixel_cols[] = {"d_loss+g_loss", "d_real+d_fake", "mean_err", "energy"};
+    static const char *const image_cols[] = {"d_loss+g_loss", "d_real+d_fake"};
     snprintf(title, sizeof title, "%s: losses and metrics", t->cfg.data);
+    if (t->image_set)
+        return clgan_plot_csv(path, csv, image_cols, 2, title);
     return clgan_plot_csv(path, csv, t->point_set ? point_cols : pixel_cols, 4, title);
 }
 
@@ -230,7 +251,11 @@ static clgan_status write_metrics(clgan_trainer *t)
     fputs("{\n  \"data\": ", f);
     json_str(f, t->cfg.data);
     fprintf(f, ",\n  \"step\": %zu,\n  \"samples\": %zu,\n", t->step, t->cfg.n_samples);
-    if (m->point_set) {
+    if (t->image_set) {
+        fprintf(f, "  \"epochs_done\": %.6f,\n  \"images\": %zu,\n  \"data_note\": ",
+                (double)t->batch_no / (double)t->batches_per_epoch, t->ds.n);
+        json_str(f, t->data_report.note);
+    } else if (m->point_set) {
         fprintf(f, "  \"modes_total\": %zu,\n  \"modes_captured\": %zu,\n", m->modes_total,
                 m->modes_captured);
         fputs("  \"high_quality_frac\": ", f);
@@ -289,7 +314,7 @@ clgan_status train_files_end(clgan_trainer *t)
         return s;
     if ((s = train_files_pictures(t, "samples.png")) != CLGAN_OK || (s = write_metrics(t)) != CLGAN_OK)
         return s;
-    if ((s = write_samples(t)) != CLGAN_OK)
+    if (!t->image_set && (s = write_samples(t)) != CLGAN_OK)
         return s;
     train_files_close(t);
     return CLGAN_OK;

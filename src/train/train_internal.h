@@ -52,6 +52,14 @@ struct clgan_trainer {
     clgan_buffer *sample_z;
     float *samples;
 
+    /* image data sets: the batches of each step gathered on the host and
+     * uploaded once per step (the set stays in host memory) */
+    int image_set;
+    uint64_t perm_epoch;          /* epoch t->perm holds; UINT64_MAX: none */
+    uint64_t loaded_epoch;        /* point sets: epoch on the device; UINT64_MAX: none */
+    uint64_t pictured_epochs;     /* epochs whose grid is written */
+    struct clgan_data_report data_report;
+
     /* logging */
     FILE *log;
     char metrics_text[160];
@@ -69,5 +77,14 @@ void train_files_close(clgan_trainer *t);
 clgan_status train_path(const clgan_trainer *t, const char *name, char *buf, size_t size);
 /* Samples cfg.n_samples points into t->samples and computes the metrics. */
 clgan_status train_measure(clgan_trainer *t, struct clgan_train_metrics *m);
+
+/* image_data.c: the image data sets of the trainer. */
+int train_is_image_data(const char *name);
+/* The MLP recipe of issue 4 (bench/gan_torch.py's `mlp`) into c. */
+void train_image_defaults(struct clgan_train_config *c);
+/* Checks the image fields (all data sets). CLGAN_EINVAL / CLGAN_ERANGE. */
+clgan_status train_image_check(const struct clgan_train_config *c);
+/* Loads cfg's image data set into t->ds and t->data_report. */
+clgan_status train_load_images(clgan_trainer *t);
 
 #endif

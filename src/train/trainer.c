@@ -53,11 +53,18 @@ static void philox_normals(uint64_t seed, uint64_t stream, uint64_t first, size_
 static clgan_status build_model(clgan_trainer *t, int is_g, clgan_model **out)
 {
     const struct clgan_train_config *c = &t->cfg;
-    const size_t hidden = is_g ? c->g_hidden : c->d_hidden, layers = is_g ? c->g_layers : c->d_layers;
+    const size_t hidden = is_g ? c->g_hidden : c->d_hidden;
+    size_t layers = is_g ? c->g_layers : c->d_layers;
+    /* Layer-by-layer widths (the image recipe) when given. */
+    const size_t *units = is_g ? c->g_units : c->d_units;
+    if (units[0])
+        for (layers = 0; layers < 8 && units[layers]; layers++)
+            ;
     struct clgan_layer_spec spec[2 * 64 + 2];
     size_t n = 0;
     for (size_t i = 0; i < layers; i++) {
-        spec[n++] = (struct clgan_layer_spec){.kind = CLGAN_LAYER_LINEAR, .units = hidden,
+        spec[n++] = (struct clgan_layer_spec){.kind = CLGAN_LAYER_LINEAR,
+                                              .units = units[0] ? units[i] : hidden,
                                               .init = CLGAN_INIT_HE};
         if (c->leaky_slope > 0.0f)
             spec[n++] = (struct clgan_layer_spec){.kind = CLGAN_LAYER_LEAKY_RELU, .arg = c->leaky_slope};
@@ -98,12 +105,10 @@ clgan_status clgan_trainer_new(const struct clgan_train_config *cfg, clgan_backe
     t->cfg = *cfg;
     t->be = be;
     struct clgan_train_config *c = &t->cfg;
-    if (c->log_every == 0)
-        c->log_every = c->steps >= 50 ? c->steps / 50 : 1;
-    if (c->picture_every == 0)
-        c->picture_every = c->steps >= 5 ? c->steps / 5 : c->steps;
+    t->perm_epoch = t->loaded_epoch = UINT64_MAX;
 
-    s = clgan_dataset_builtin(c->data, c->data_seed, c->n_data, &t->ds);
+    t->image_set = train_is_image_data(c->data);
+    s = t->image_set ? train_load_images(t) : clgan_dataset_builtin(c->data, c->data_seed, c->n_data, &t->ds);
     if (s != CLGAN_OK)
         goto fail;
     t->dim = t->ds.dim;
@@ -113,7 +118,24 @@ clgan_status clgan_trainer_new(const struct clgan_train_config *cfg, clgan_backe
                             c->batch, t->ds.n, c->data);
         goto fail;
     }
-    if (!t->point_set) {
+    if (c->epochs) {
+        /* whole epochs of D batches, in G steps */
+        const size_t bpe = t->ds.n / c->batch;
+        if (bpe > SIZE_MAX / c->epochs) {
+            s = clgan_set_error(CLGAN_ERANGE, "%zu epochs of %zu batches overflow", c->epochs, bpe);
+            goto fail;
+        }
+        c->steps = c->epochs * bpe / c->d_steps;
+        if (c->steps == 0)
+            c->steps = 1;
+    }
+    if (c->log_every == 0)
+        c->log_every = c->steps >= 50 ? c->steps / 50 : 1;
+    /* Image sets draw a grid at every epoch's end and, when asked, every
+     * picture_every steps; point sets five pictures over the run. */
+    if (c->picture_every == 0 && !t->image_set)
+        c->picture_every = c->steps >= 5 ? c->steps / 5 : c->steps;
+    if (!t->point_set && !t->image_set) {
         s = clgan_dataset_heldout(&t->ds, c->data_seed, 1000, &t->held);
         if (s != CLGAN_OK)
             goto fail;
@@ -132,9 +154,11 @@ clgan_status clgan_trainer_new(const struct clgan_train_config *cfg, clgan_backe
     if (s != CLGAN_OK)
         goto fail;
 
-    /* Data: an epoch is floor(n / batch) batches of a fresh permutation. */
+    /* Data: an epoch is floor(n / batch) batches of a fresh permutation.
+     * Point sets keep a whole shuffled epoch on the device; image sets (too
+     * large for that) upload the d_steps batches of each step. */
     t->batches_per_epoch = t->ds.n / c->batch;
-    const size_t epoch_floats = t->batches_per_epoch * c->batch * t->dim;
+    const size_t epoch_floats = (t->image_set ? c->d_steps : t->batches_per_epoch) * c->batch * t->dim;
     if ((s = alloc_host((void **)&t->perm, t->ds.n, sizeof *t->perm)) != CLGAN_OK ||
         (s = alloc_host((void **)&t->host_epoch, epoch_floats, sizeof(float))) != CLGAN_OK ||
         (s = clgan_buffer_new(be, epoch_floats * sizeof(float), &t->data_buf)) != CLGAN_OK)
@@ -226,20 +250,33 @@ void clgan_trainer_free(clgan_trainer *t)
  * uploads it. Blocking: once per epoch. */
 static clgan_status upload_epoch(clgan_trainer *t, uint64_t e)
 {
-    const size_t n = t->ds.n, dim = t->dim;
-    for (size_t i = 0; i < n; i++)
-        t->perm[i] = (uint32_t)i;
-    for (size_t i = n - 1; i > 0; i--) {
-        uint64_t r = clgan_philox_u32(t->cfg.seed, TRAIN_STREAM_DATA, e * (uint64_t)n + i);
-        size_t j = (size_t)((r * (uint64_t)(i + 1)) >> 32);
-        uint32_t tmp = t->perm[i];
-        t->perm[i] = t->perm[j];
-        t->perm[j] = tmp;
-    }
+    const size_t dim = t->dim;
+    clgan_data_shuffle(t->cfg.seed, TRAIN_STREAM_DATA, e, t->perm, t->ds.n);
+    t->perm_epoch = e;
     const size_t used = t->batches_per_epoch * t->cfg.batch;
     for (size_t i = 0; i < used; i++)
         memcpy(&t->host_epoch[i * dim], &t->ds.x[(size_t)t->perm[i] * dim], dim * sizeof(float));
+    t->loaded_epoch = e;
     return clgan_buffer_write(t->data_buf, 0, t->host_epoch, used * dim * sizeof(float));
+}
+
+/* Image sets: gathers the d_steps batches of the coming step (the shuffle of
+ * their epoch, recomputed when the epoch changes) and uploads them. */
+static clgan_status upload_step(clgan_trainer *t)
+{
+    const size_t dim = t->dim, batch = t->cfg.batch, bpe = t->batches_per_epoch;
+    for (size_t i = 0; i < t->cfg.d_steps; i++) {
+        const uint64_t b = t->batch_no + i, e = b / bpe;
+        if (t->perm_epoch != e) {
+            clgan_data_shuffle(t->cfg.seed, TRAIN_STREAM_DATA, e, t->perm, t->ds.n);
+            t->perm_epoch = e;
+        }
+        const size_t first = (size_t)(b % bpe) * batch;
+        for (size_t r = 0; r < batch; r++)
+            memcpy(&t->host_epoch[(i * batch + r) * dim], &t->ds.x[(size_t)t->perm[first + r] * dim],
+                   dim * sizeof(float));
+    }
+    return clgan_buffer_write(t->data_buf, 0, t->host_epoch, t->cfg.d_steps * batch * dim * sizeof(float));
 }
 
 /* Draws and uploads the noise of D passes [first, first + chunk). */
@@ -256,14 +293,18 @@ clgan_status clgan_trainer_step(clgan_trainer *t)
         return clgan_set_error(CLGAN_ENULL, "clgan_trainer_step: trainer is NULL");
     const struct clgan_train_config *c = &t->cfg;
     const size_t pf = c->batch * c->z_dim, bf = c->batch * t->dim;
+    if (t->image_set)
+        NN_TRY(upload_step(t));
     for (size_t i = 0; i < c->d_steps; i++) {
         size_t in_epoch = t->batch_no % t->batches_per_epoch;
-        if (in_epoch == 0)
-            NN_TRY(upload_epoch(t, t->batch_no / t->batches_per_epoch));
+        const uint64_t epoch = t->batch_no / t->batches_per_epoch;
+        size_t at = t->image_set ? i * bf : in_epoch * bf;
+        if (!t->image_set && (in_epoch == 0 || t->loaded_epoch != epoch))
+            NN_TRY(upload_epoch(t, epoch));
         size_t in_chunk = t->pass_no % t->chunk_passes;
         if (in_chunk == 0)
             NN_TRY(upload_noise(t, t->pass_no));
-        NN_TRY(nn_view(&t->real_views[i], t->data_buf, in_epoch * bf, c->batch, t->dim, "real"));
+        NN_TRY(nn_view(&t->real_views[i], t->data_buf, at, c->batch, t->dim, "real"));
         NN_TRY(nn_view(&t->z_views[i], t->z_buf, in_chunk * pf, c->batch, c->z_dim, "z"));
         t->batch_no++;
         t->pass_no++;
@@ -296,6 +337,43 @@ size_t clgan_trainer_steps_done(const clgan_trainer *t)
 size_t clgan_trainer_data_dim(const clgan_trainer *t)
 {
     return t ? t->dim : 0;
+}
+
+clgan_status clgan_trainer_data_cursor(const clgan_trainer *t, struct clgan_data_cursor *out)
+{
+    if (!t || !out)
+        return clgan_set_error(CLGAN_ENULL, "clgan_trainer_data_cursor: trainer and out must not be NULL");
+    out->epoch = t->batch_no / t->batches_per_epoch;
+    out->batch = t->batch_no % t->batches_per_epoch;
+    return CLGAN_OK;
+}
+
+clgan_status clgan_trainer_set_data_cursor(clgan_trainer *t, const struct clgan_data_cursor *c)
+{
+    if (!t || !c)
+        return clgan_set_error(CLGAN_ENULL, "clgan_trainer_set_data_cursor: trainer and cursor must not be NULL");
+    if (c->batch >= t->batches_per_epoch || c->epoch > (SIZE_MAX - c->batch) / t->batches_per_epoch)
+        return clgan_set_error(CLGAN_ERANGE, "data cursor (epoch %llu, batch %zu): an epoch has %zu batches",
+                               (unsigned long long)c->epoch, c->batch, t->batches_per_epoch);
+    t->batch_no = (size_t)c->epoch * t->batches_per_epoch + c->batch;
+    t->loaded_epoch = UINT64_MAX; /* point sets: reload that epoch at the next step */
+    t->pictured_epochs = c->epoch;
+    return CLGAN_OK;
+}
+
+size_t clgan_trainer_batches_per_epoch(const clgan_trainer *t)
+{
+    return t ? t->batches_per_epoch : 0;
+}
+
+const char *clgan_trainer_data_note(const clgan_trainer *t)
+{
+    return t ? t->data_report.note : "";
+}
+
+const struct clgan_train_config *clgan_trainer_config(const clgan_trainer *t)
+{
+    return t ? &t->cfg : NULL;
 }
 
 clgan_model *clgan_trainer_generator(clgan_trainer *t)
@@ -366,7 +444,11 @@ clgan_status train_measure(clgan_trainer *t, struct clgan_train_metrics *m)
     NN_TRY(clgan_trainer_sample(t, n, t->samples));
     memset(m, 0, sizeof *m);
     m->point_set = t->point_set;
-    if (t->point_set) {
+    if (t->image_set) {
+        /* no quality number for images yet: the grids are for looking at */
+        snprintf(t->metrics_text, sizeof t->metrics_text, "epoch %zu",
+                 t->batch_no / t->batches_per_epoch);
+    } else if (t->point_set) {
         struct clgan_mode_metrics mm;
         NN_TRY(clgan_metrics_modes(&t->ds, t->samples, n, &mm));
         m->modes_total = mm.modes_total;
@@ -427,7 +509,7 @@ clgan_status clgan_trainer_run(clgan_trainer *t)
             NN_TRY(train_files_log(t, &p));
             if (c->progress)
                 c->progress(c->progress_user, &p);
-            if (t->step % c->picture_every == 0 && t->step != c->steps) {
+            if (!t->image_set && t->step % c->picture_every == 0 && t->step != c->steps) {
                 char name[64];
                 snprintf(name, sizeof name, "samples_%06zu.png", t->step);
                 NN_TRY(train_files_pictures(t, name));
@@ -446,6 +528,24 @@ clgan_status clgan_trainer_run(clgan_trainer *t)
                 p.eta_s = (double)(c->steps - t->step) / (p.steps_per_s > 0 ? p.steps_per_s : 1);
                 c->progress(c->progress_user, &p);
                 t_shown = now;
+            }
+        }
+        if (t->image_set) {
+            /* A grid of the fixed noise's samples at each epoch's end and
+             * every picture_every steps (the last one is samples.png). */
+            const uint64_t done = t->batch_no / t->batches_per_epoch;
+            char name[64] = "";
+            if (done > t->pictured_epochs) {
+                t->pictured_epochs = done;
+                snprintf(name, sizeof name, "epoch_%03llu.png", (unsigned long long)done);
+            } else if (c->picture_every && t->step % c->picture_every == 0 && t->step != c->steps) {
+                snprintf(name, sizeof name, "samples_%06zu.png", t->step);
+            }
+            if (name[0]) {
+                t->have_metrics = 0; /* fresh samples for the grid */
+                NN_TRY(train_files_pictures(t, name));
+                t_mark = t_shown = now_s();
+                s_mark = t->step;
             }
         }
     }

@@ -666,6 +666,7 @@ static void scale_c(size_t m, size_t n, float beta, float *c, size_t ldc)
     }
 }
 
+#ifdef _OPENMP
 /* Splits tiles_m x tiles_n micro-tiles over at most nt threads as a
  * gm x gn grid with the least work on the busiest thread; ties go to fewer
  * threads, then to fewer row bands, since every band re-packs its B. */
@@ -688,6 +689,8 @@ static void split_grid(size_t tiles_m, size_t tiles_n, int nt, int *gm_out, int 
     *gn_out = bgn;
 }
 
+#endif
+
 void clgan_cpu_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                      const float *a, size_t lda, const float *b, size_t ldb, float beta, float *c,
                      size_t ldc)
@@ -704,21 +707,20 @@ void clgan_cpu_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, flo
         .alpha = alpha, .beta = beta, .a = a, .b = b, .lda = lda, .ldb = ldb, .ldc = ldc,
         .c = c,
     };
+#ifdef _OPENMP
     size_t tiles_m = (m + im->mr - 1) / im->mr, tiles_n = (n + im->nr - 1) / im->nr;
     int nt = 1;
-#ifdef _OPENMP
     /* Fewer threads than micro-tiles is pointless; small calls stay serial
      * (and so does a call made from inside a parallel region). */
-    if (m * n * k >= GEMM_PARALLEL_MIN_MACS && !omp_in_parallel()) {
+    double macs = (double)m * (double)n * (double)k; /* m*n*k may not fit size_t */
+    if (macs >= (double)GEMM_PARALLEL_MIN_MACS && !omp_in_parallel()) {
         nt = omp_get_max_threads();
-        if ((size_t)nt > tiles_m * tiles_n)
+        if ((double)nt > (double)tiles_m * (double)tiles_n)
             nt = (int)(tiles_m * tiles_n);
         /* Keep at least ~2^18 multiply-adds per thread. */
-        size_t cap = (m * n * k) >> 18;
-        if ((size_t)nt > cap)
-            nt = cap > 0 ? (int)cap : 1;
+        if ((double)nt > macs / 262144.0)
+            nt = (int)(macs / 262144.0);
     }
-#endif
     if (nt <= 1) {
         gemm_block(im, &g, 0, m, 0, n);
         return;
@@ -726,7 +728,6 @@ void clgan_cpu_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, flo
     int gm, gn;
     split_grid(tiles_m, tiles_n, nt, &gm, &gn);
     nt = gm * gn;
-#ifdef _OPENMP
 #pragma omp parallel num_threads(nt)
     {
         int t = omp_get_thread_num();
@@ -743,5 +744,7 @@ void clgan_cpu_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, flo
                 gemm_block(im, &g, m0, m1, n0, n1);
         }
     }
+#else
+    gemm_block(im, &g, 0, m, 0, n);
 #endif
 }
