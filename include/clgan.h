@@ -19,7 +19,8 @@ extern "C" {
 /* ---------------------------------------------------------------- status */
 
 /* XX(NAME, value, "message"). Ranges: 0 ok, 1xx environment, 2xx arguments,
- * 3xx unsupported, 4xx OpenCL/CLBlast, 5xx file formats. Never renumbered. */
+ * 3xx unsupported, 4xx OpenCL/CLBlast, 5xx file formats, 6xx training.
+ * Never renumbered. */
 #define CLGAN_STATUS_MAP(XX)                                              \
     XX(OK, 0, "success")                                                  \
     XX(ENOMEM, 100, "out of memory")                                      \
@@ -42,7 +43,8 @@ extern "C" {
     XX(ECLBLAST, 404, "CLBlast call failed")                              \
     XX(ETOOBIG, 405, "allocation larger than the device allows")          \
     XX(EFORMAT, 500, "malformed file")                                    \
-    XX(ECRC, 501, "checksum mismatch")
+    XX(ECRC, 501, "checksum mismatch")                                    \
+    XX(ENONFINITE, 600, "non-finite value (NaN or Inf) in training")
 
 typedef enum {
 #define CLGAN_XX_ENUM(name, value, msg) CLGAN_##name = value,
@@ -421,5 +423,6 @@ int clgan_fault_injection(const char **active);
 #include "clgan/data.h"
 #include "clgan/gan.h"
 #include "clgan/images.h"
+#include "clgan/checkpoint.h"
 
 #endif /* CLGAN_H */

@@ -180,6 +180,10 @@ START_TEST(test_gray_pixels_folder)
         snprintf(p, sizeof p, "%s/samples_%06zu.png", sub, s);
         ck_assert_msg(unlink(p) == 0, "missing %s", p);
     }
+    /* the checkpoint at the end (test_checkpoint.c checks its content) */
+    char ckp[512];
+    ck_assert_ok(clgan_checkpoint_latest(sub, ckp, sizeof ckp));
+    ck_assert_int_eq(unlink(ckp), 0);
     ck_assert_int_eq(rmdir(sub), 0);
     ck_assert_int_eq(rmdir(dir), 0);
 }
@@ -225,6 +229,8 @@ START_TEST(test_log_rows)
         snprintf(p, sizeof p, "%s/%s", dir, files[i]);
         ck_assert_msg(unlink(p) == 0, "missing %s", p);
     }
+    ck_assert_ok(clgan_checkpoint_latest(dir, p, sizeof p));
+    ck_assert_int_eq(unlink(p), 0);
     ck_assert_int_eq(rmdir(dir), 0);
 }
 END_TEST

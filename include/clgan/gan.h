@@ -121,6 +121,15 @@ void clgan_optimizer_free(clgan_optimizer *o);
 clgan_status clgan_optimizer_step(clgan_optimizer *o);
 /* Updates done so far. */
 uint64_t clgan_optimizer_steps(const clgan_optimizer *o);
+/* The optimizer's state for checkpoints: slot 0 is Adam's first moment (or
+ * SGD's velocity), slot 1 Adam's second moment; each a view of param_count
+ * floats that borrows the optimizer. Errors: CLGAN_ENULL, CLGAN_ERANGE (no
+ * such slot). */
+size_t clgan_optimizer_state_slots(const clgan_optimizer *o);
+clgan_status clgan_optimizer_state(clgan_optimizer *o, size_t slot, struct clgan_tensor *out);
+/* Sets the update count (resuming: Adam's bias correction uses it). */
+clgan_status clgan_optimizer_set_steps(clgan_optimizer *o, uint64_t steps);
+float clgan_optimizer_lr(const clgan_optimizer *o);
 /* Changes the learning rate for the following steps (schedules).
  * Errors: CLGAN_ENULL, CLGAN_EINVAL (not > 0 and finite). */
 clgan_status clgan_optimizer_set_lr(clgan_optimizer *o, float lr);
@@ -152,6 +161,7 @@ struct clgan_train_progress {
     double steps_per_s, eta_s;
     int logged;                   /* 1: a log line (fresh losses) */
     const char *metrics;          /* "modes 8/8 hq 0.93" or "", owned by the trainer */
+    const char *note;             /* an event to show ("rolled back to ..."), else NULL */
 };
 
 typedef void (*clgan_progress_fn)(void *user, const struct clgan_train_progress *p);
@@ -196,6 +206,14 @@ struct clgan_train_config {
     /* Hidden widths layer by layer, 0-terminated; all 0: g_hidden (d_hidden)
      * x g_layers (d_layers). */
     size_t g_units[8], d_units[8];
+    /* Checkpoints (clgan/checkpoint.h) into out_dir: every checkpoint_every
+     * steps (0: only at the end) and at the end; the newest
+     * keep_checkpoints (>= 1, default 3) are kept. */
+    size_t checkpoint_every;
+    size_t keep_checkpoints;
+    /* A NaN or Inf in a loss or gradient: stop (CLGAN_ENONFINITE), or
+     * reload the last checkpoint and go on with the learning rates halved. */
+    enum clgan_on_nan { CLGAN_ON_NAN_STOP = 0, CLGAN_ON_NAN_ROLLBACK } on_nan;
 };
 
 /* Fills cfg with the default recipe of data set `data` (tuned for it).

@@ -24,6 +24,13 @@ struct progress_state {
 static void show_progress(void *user, const struct clgan_train_progress *p)
 {
     struct progress_state *ps = user;
+    if (p->note) {
+        if (ps->line_open)
+            fputc('\n', stderr);
+        ps->line_open = 0;
+        fprintf(stderr, "clgan: %s\n", p->note);
+        return;
+    }
     if (p->logged) {
         ps->d_loss = p->d_loss;
         ps->g_loss = p->g_loss;
@@ -47,6 +54,12 @@ static void show_progress(void *user, const struct clgan_train_progress *p)
 }
 
 int cli_train_run(struct clgan_train_config *cfg, const char *backend_spec)
+{
+    return cli_train_resume(cfg, backend_spec, NULL, NULL);
+}
+
+int cli_train_resume(struct clgan_train_config *cfg, const char *backend_spec, const clgan_checkpoint *ck,
+                     const char *ck_path)
 {
     struct progress_state ps = {.tty = isatty(fileno(stderr))};
     cfg->progress = show_progress;
@@ -79,6 +92,14 @@ int cli_train_run(struct clgan_train_config *cfg, const char *backend_spec)
         return CLI_RUNTIME;
     clgan_trainer *t = NULL;
     s = clgan_trainer_new(cfg, be, &t);
+    if (s == CLGAN_OK && ck) {
+        s = clgan_trainer_restore(t, ck);
+        if (s == CLGAN_OK)
+            fprintf(stderr, "clgan: resuming from %s (step %zu of %zu)\n", ck_path, clgan_checkpoint_step(ck),
+                    clgan_trainer_config(t)->steps);
+        else
+            s = CLGAN_EIO; /* not a usage error: the message says why */
+    }
     if (s == CLGAN_OK && image_set) {
         const struct clgan_train_config *rc = clgan_trainer_config(t);
         const char *note = clgan_trainer_data_note(t);
@@ -180,14 +201,22 @@ static void train_usage(FILE *f)
           "  --seed S            seed of weights, noise and data order\n"
           "  --log-every N       log line and metrics every N steps\n"
           "  --backend SPEC      auto, cpu, opencl[:P[:D]] (default $CLGAN_BACKEND or auto)\n"
+          "  --checkpoint-every N  a checkpoint every N steps (and always at the end)\n"
+          "  --keep K            keep the newest K checkpoints (default 3)\n"
+          "  --on-nan ACTION     stop (default: exit 3 naming the step and network) or\n"
+          "                      rollback (reload the last checkpoint, halve the rates)\n"
+          "  --resume DIR        continue the run in DIR from its newest checkpoint with\n"
+          "                      its saved config, up to --steps N or --epochs E in all\n"
           "  -h, --help          this help\n"
           "\n"
-          "Exit status: 0 done, 2 bad command line, 3 could not run.\n",
+          "Exit status: 0 done, 2 bad command line, 3 could not run (also a NaN or Inf\n"
+          "in a loss or gradient).\n",
           f);
 }
 
 enum { OPT_LR_G = 256, OPT_LR_D, OPT_LABEL_SMOOTH, OPT_LOG_EVERY, OPT_PACK, OPT_OPTIM, OPT_LABELS,
-       OPT_SIZE, OPT_CHANNELS, OPT_N_DATA, OPT_EPOCHS, OPT_SAMPLE_EVERY };
+       OPT_SIZE, OPT_CHANNELS, OPT_N_DATA, OPT_EPOCHS, OPT_SAMPLE_EVERY, OPT_CKPT_EVERY, OPT_KEEP,
+       OPT_ON_NAN, OPT_RESUME };
 
 int cmd_train(int argc, char **argv)
 {
@@ -212,6 +241,10 @@ int cmd_train(int argc, char **argv)
                                          {"n-data", required_argument, NULL, OPT_N_DATA},
                                          {"epochs", required_argument, NULL, OPT_EPOCHS},
                                          {"sample-every", required_argument, NULL, OPT_SAMPLE_EVERY},
+                                         {"checkpoint-every", required_argument, NULL, OPT_CKPT_EVERY},
+                                         {"keep", required_argument, NULL, OPT_KEEP},
+                                         {"on-nan", required_argument, NULL, OPT_ON_NAN},
+                                         {"resume", required_argument, NULL, OPT_RESUME},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     /* Options are collected first, then laid over the data set's recipe. */
@@ -222,6 +255,9 @@ int cmd_train(int argc, char **argv)
     size_t img_size = 0, channels = 0, n_data = 0, epochs = 0, sample_every = 0;
     float lr = 0, lr_g = 0, lr_d = 0, smooth = 0;
     int have_lr = 0, have_lr_g = 0, have_lr_d = 0, have_smooth = 0;
+    size_t ckpt_every = 0, keep = 0;
+    int have_ckpt_every = 0, on_nan = -1, n_recipe = 0; /* n_recipe: flags that --resume refuses */
+    const char *resume = NULL;
     int c;
     optind = 1;
     opterr = 0;
@@ -313,6 +349,28 @@ int cmd_train(int argc, char **argv)
             if (!cli_parse_size("--sample-every", optarg, 1, (size_t)1 << 40, &sample_every))
                 return CLI_USAGE;
             break;
+        case OPT_CKPT_EVERY:
+            if (!cli_parse_size("--checkpoint-every", optarg, 1, (size_t)1 << 40, &ckpt_every))
+                return CLI_USAGE;
+            have_ckpt_every = 1;
+            break;
+        case OPT_KEEP:
+            if (!cli_parse_size("--keep", optarg, 1, 1000000, &keep))
+                return CLI_USAGE;
+            break;
+        case OPT_ON_NAN:
+            if (!strcmp(optarg, "stop"))
+                on_nan = CLGAN_ON_NAN_STOP;
+            else if (!strcmp(optarg, "rollback"))
+                on_nan = CLGAN_ON_NAN_ROLLBACK;
+            else {
+                cli_error("--on-nan wants stop or rollback, not '%s'", optarg);
+                return CLI_USAGE;
+            }
+            break;
+        case OPT_RESUME:
+            resume = optarg;
+            break;
         case 'h':
             train_usage(stdout);
             return CLI_OK;
@@ -327,6 +385,49 @@ int cmd_train(int argc, char **argv)
     if (optind < argc) {
         cli_error("train takes no arguments ('%s'; try clgan train --help)", argv[optind]);
         return CLI_USAGE;
+    }
+    n_recipe = !!data + !!out + !!loss + !!optim + !!batch + !!d_steps + !!pack + have_seed + have_lr +
+               have_lr_g + have_lr_d + have_smooth + !!labels + !!img_size + !!channels + !!n_data +
+               !!sample_every + !!log_every;
+    if (resume) {
+        if (n_recipe) {
+            cli_error("train: --resume continues a run with its saved config: only --steps, --epochs, "
+                      "--backend, --checkpoint-every, --keep and --on-nan may go with it");
+            return CLI_USAGE;
+        }
+        if (steps && epochs) {
+            cli_error("train: give --steps or --epochs, not both");
+            return CLI_USAGE;
+        }
+        char path[4096];
+        clgan_checkpoint *ck = NULL;
+        clgan_status s = clgan_checkpoint_latest(resume, path, sizeof path);
+        if (s == CLGAN_OK)
+            s = clgan_checkpoint_read(path, &ck);
+        if (s != CLGAN_OK)
+            return cli_status_error("cannot resume", s);
+        struct clgan_train_config cfg = *clgan_checkpoint_config(ck);
+        if (strlen(resume) >= sizeof cfg.out_dir) {
+            clgan_checkpoint_free(ck);
+            cli_error("train: --resume path too long");
+            return CLI_USAGE;
+        }
+        snprintf(cfg.out_dir, sizeof cfg.out_dir, "%s", resume);
+        if (steps) {
+            cfg.steps = steps;
+            cfg.epochs = 0;
+        } else if (epochs) {
+            cfg.epochs = epochs;
+        }
+        if (have_ckpt_every)
+            cfg.checkpoint_every = ckpt_every;
+        if (keep)
+            cfg.keep_checkpoints = keep;
+        if (on_nan >= 0)
+            cfg.on_nan = (enum clgan_on_nan)on_nan;
+        int rc = cli_train_resume(&cfg, backend, ck, path);
+        clgan_checkpoint_free(ck);
+        return rc;
     }
     if (!data) {
         cli_error("train: --data is required (gray-pixels, ring8 or grid25)");
@@ -401,6 +502,12 @@ int cmd_train(int argc, char **argv)
         cfg.log_every = log_every;
     if (have_smooth)
         cfg.label_smooth = smooth;
+    if (have_ckpt_every)
+        cfg.checkpoint_every = ckpt_every;
+    if (keep)
+        cfg.keep_checkpoints = keep;
+    if (on_nan >= 0)
+        cfg.on_nan = (enum clgan_on_nan)on_nan;
     if (have_lr)
         cfg.lr_g = cfg.lr_d = lr;
     if (have_lr_g)

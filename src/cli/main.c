@@ -74,6 +74,8 @@ static void usage(FILE *f)
           "  train      train a GAN on a built-in data set (gray-pixels,\n"
           "             ring8, grid25) and write a run folder\n"
           "  demo       the seed's example: learn 50 gray pixels, draw them\n"
+          "  sample     draw samples from a checkpoint's generator\n"
+          "  score      D's probability that each image is real\n"
           "\n"
           "options:\n"
           "  -h, --help     this help; `clgan COMMAND --help` for a command's\n"
@@ -110,6 +112,8 @@ int main(int argc, char **argv)
         {"bench", cmd_bench},
         {"train", cmd_train},
         {"demo", cmd_demo},
+        {"sample", cmd_sample},
+        {"score", cmd_score},
     };
     for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
         if (!strcmp(cmd, cmds[i].name))

@@ -114,3 +114,31 @@ clgan_status clgan_optimizer_set_lr(clgan_optimizer *o, float lr)
     o->cfg.lr = lr;
     return CLGAN_OK;
 }
+
+size_t clgan_optimizer_state_slots(const clgan_optimizer *o)
+{
+    return !o ? 0 : o->cfg.kind == CLGAN_OPTIM_ADAM ? 2 : 1;
+}
+
+clgan_status clgan_optimizer_state(clgan_optimizer *o, size_t slot, struct clgan_tensor *out)
+{
+    if (!o || !out)
+        return clgan_set_error(CLGAN_ENULL, "clgan_optimizer_state: optimizer and out must not be NULL");
+    if (slot >= clgan_optimizer_state_slots(o))
+        return clgan_set_error(CLGAN_ERANGE, "clgan_optimizer_state: no slot %zu", slot);
+    *out = slot ? o->s1 : o->s0;
+    return CLGAN_OK;
+}
+
+clgan_status clgan_optimizer_set_steps(clgan_optimizer *o, uint64_t steps)
+{
+    if (!o)
+        return clgan_set_error(CLGAN_ENULL, "clgan_optimizer_set_steps: optimizer is NULL");
+    o->steps = steps;
+    return CLGAN_OK;
+}
+
+float clgan_optimizer_lr(const clgan_optimizer *o)
+{
+    return o ? o->cfg.lr : 0.0f;
+}

@@ -33,6 +33,7 @@ static void common_defaults(struct clgan_train_config *c)
     c->lr_end = 1.0f;
     c->seed = 1;
     c->n_samples = 2500;
+    c->keep_checkpoints = 3;
 }
 
 clgan_status clgan_train_config_defaults(struct clgan_train_config *c, const char *data)
@@ -54,8 +55,8 @@ clgan_status clgan_train_config_defaults(struct clgan_train_config *c, const cha
          * of the mean around the data's (errors 0.01-0.03 without it). */
         c->g_ema = 0.999f;
     } else if (!strcmp(data, "ring8")) {
-        /* Tuned with bench/toy_quality.sh (~200-260 steps/s on two cores).
-         * The choices that matter, largest effect first (seed 1, 10k steps):
+        /* Tuned with bench/toy_quality.sh. The choices that matter, largest
+         * effect first (high-quality share, seed 1, 10k-step schedules):
          * - ReLU hidden units (leaky slope 0): G can map whole regions of z
          *   onto one point, so clusters come out tight (high-quality share
          *   0.86 -> 0.97 against leaky ReLU 0.2);
@@ -67,8 +68,9 @@ clgan_status clgan_train_config_defaults(struct clgan_train_config *c, const cha
          *   itself, and an average of G's weights for sampling: the
          *   generator tightens at the end;
          * - PacGAN packing (2) and batch 256 for coverage and steady steps.
-         * 8k steps: ~30 s on two idle cores, ~70 s while other jobs share
-         * them (12k steps took 106 s then), so still under the 2-minute bar. */
+         * 8k steps: 96-97% on seeds 1-5 in 25-35 s on two cores. The
+         * 2-thread CPU backend slows sharply while other jobs hold a core
+         * (12k steps once took 106 s), so the count leaves room for that. */
         c->steps = 8000;
         c->batch = 256;
         c->pack = 2;
@@ -85,8 +87,9 @@ clgan_status clgan_train_config_defaults(struct clgan_train_config *c, const cha
          * z of 2 matter most: with leaky ReLU 0.2 and z 8, G spreads a
          * diffuse cloud over the grid (2% high-quality samples after 10k
          * steps); leaky ReLU and z 2: 23%; ReLU and z 2: 83%.
-         * 15k steps: ~50 s on two idle cores, ~100 s while other jobs share
-         * them (0.90-0.92 at 15-20k steps on seeds 1-2). */
+         * 15k steps: 25/25 modes and 85.5-89% on seeds 1-5 in 52-54 s on
+         * two cores (20k steps: 91-92% on seeds 1-2, too close to the time
+         * bar when other jobs share the cores). */
         c->steps = 15000;
         c->batch = 256;
         c->pack = 2;
@@ -166,5 +169,10 @@ clgan_status clgan_train_config_check(const struct clgan_train_config *c)
         return clgan_set_error(CLGAN_ERANGE, "momentum %g must lie in [0, 1)", (double)c->momentum);
     if (c->n_samples == 0 || c->n_samples > 1000000)
         return clgan_set_error(CLGAN_ERANGE, "samples %zu must lie in 1..1000000", c->n_samples);
+    if (c->keep_checkpoints > 1000000 || c->checkpoint_every > ((size_t)1 << 40))
+        return clgan_set_error(CLGAN_ERANGE, "keep %zu must lie in 1..1000000 and checkpoint-every below 2^40",
+                               c->keep_checkpoints);
+    if (c->on_nan != CLGAN_ON_NAN_STOP && c->on_nan != CLGAN_ON_NAN_ROLLBACK)
+        return clgan_set_error(CLGAN_EINVAL, "unknown on-nan action %d", (int)c->on_nan);
     return train_image_check(c);
 }

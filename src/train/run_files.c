@@ -141,6 +141,64 @@ static clgan_status write_config(clgan_trainer *t)
     return close_checked(f, path);
 }
 
+/* A resumed run: log.csv keeps its header and the rows up to the
+ * checkpoint's step (a killed run may have logged past it), rewritten
+ * through a temp file, then the new rows follow. */
+static clgan_status continue_log(clgan_trainer *t, const char *path)
+{
+    char tmp[sizeof t->cfg.out_dir + 48];
+    clgan_status s = train_path(t, ".log.csv.tmp", tmp, sizeof tmp);
+    if (s != CLGAN_OK)
+        return s;
+    FILE *in = fopen(path, "r"), *out = fopen(tmp, "w");
+    if (!out) {
+        if (in)
+            fclose(in);
+        return clgan_set_error(CLGAN_EIO, "cannot create %s: %s", tmp, strerror(errno));
+    }
+    char line[4096];
+    int first = 1;
+    while (in && fgets(line, sizeof line, in)) {
+        if (!strchr(line, '\n'))
+            break; /* a torn last line */
+        unsigned long long step;
+        if (first || (sscanf(line, "%llu,", &step) == 1 && step <= t->step))
+            fputs(line, out);
+        first = 0;
+    }
+    if (in)
+        fclose(in);
+    if (first) {
+        /* no log to continue: a fresh header */
+        fputs("step,d_loss,g_loss,d_real,d_fake,", out);
+        fputs(t->image_set ? "epoch," : t->point_set ? "modes,hq,reverse_kl," : "mean_err,cov_err,energy,", out);
+        fputs("steps_per_s\n", out);
+    }
+    if ((s = close_checked(out, tmp)) != CLGAN_OK)
+        return s;
+    if (rename(tmp, path) != 0)
+        return clgan_set_error(CLGAN_EIO, "cannot rename %s: %s", tmp, strerror(errno));
+    t->log = fopen(path, "a");
+    if (!t->log)
+        return clgan_set_error(CLGAN_EIO, "cannot append to %s: %s", path, strerror(errno));
+    return CLGAN_OK;
+}
+
+clgan_status train_files_event(clgan_trainer *t, const char *line)
+{
+    if (!t->cfg.out_dir[0])
+        return CLGAN_OK;
+    char path[sizeof t->cfg.out_dir + 32];
+    clgan_status s = train_path(t, "events.log", path, sizeof path);
+    if (s != CLGAN_OK)
+        return s;
+    FILE *f = fopen(path, "a");
+    if (!f)
+        return clgan_set_error(CLGAN_EIO, "cannot append to %s: %s", path, strerror(errno));
+    fprintf(f, "%s\n", line);
+    return close_checked(f, path);
+}
+
 clgan_status train_files_begin(clgan_trainer *t)
 {
     if (!t->cfg.out_dir[0])
@@ -154,6 +212,8 @@ clgan_status train_files_begin(clgan_trainer *t)
     if ((s = train_path(t, "log.csv", path, sizeof path)) != CLGAN_OK)
         return s;
     train_files_close(t);
+    if (t->resumed)
+        return continue_log(t, path);
     t->log = fopen(path, "w");
     if (!t->log)
         return clgan_set_error(CLGAN_EIO, "cannot create %s: %s", path, strerror(errno));

@@ -60,6 +60,13 @@ struct clgan_trainer {
     uint64_t pictured_epochs;     /* epochs whose grid is written */
     struct clgan_data_report data_report;
 
+    uint64_t noise_first;         /* first D pass of the noise chunk on the device; UINT64_MAX: none */
+
+    /* checkpoints and non-finite values (checkpoint.c, trainer.c) */
+    int resumed;                  /* restored from a checkpoint: run files continue */
+    size_t rollbacks;             /* --on-nan rollback: reloads so far */
+    char note[512];               /* an event for the next progress report */
+
     /* logging */
     FILE *log;
     char metrics_text[160];
@@ -67,12 +74,23 @@ struct clgan_trainer {
     int have_metrics;
 };
 
+/* trainer.c: the layer specs of G (is_g) or D for data of width dim, with
+ * the model's input width and row capacity. spec holds TRAIN_MAX_LAYERS. */
+#define TRAIN_MAX_LAYERS (2 * 64 + 2)
+clgan_status train_model_spec(const struct clgan_train_config *c, size_t dim, int is_g,
+                              struct clgan_layer_spec *spec, size_t *n, size_t *in, size_t *rows);
+/* Checks G's and D's gradients and parameters on the host (blocking).
+ * CLGAN_ENONFINITE naming the network and step. */
+clgan_status train_check_finite(clgan_trainer *t);
+
 /* run_files.c. Each returns CLGAN_EIO with the file named on failure. */
 clgan_status train_files_begin(clgan_trainer *t);
 clgan_status train_files_log(clgan_trainer *t, const struct clgan_train_progress *p);
 clgan_status train_files_pictures(clgan_trainer *t, const char *name);
 clgan_status train_files_end(clgan_trainer *t);
 void train_files_close(clgan_trainer *t);
+/* Appends a line to the run folder's events.log (rollbacks). */
+clgan_status train_files_event(clgan_trainer *t, const char *line);
 /* "dir/name" into buf; CLGAN_ERANGE when it does not fit. */
 clgan_status train_path(const clgan_trainer *t, const char *name, char *buf, size_t size);
 /* Samples cfg.n_samples points into t->samples and computes the metrics. */

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "backend/backend_impl.h"
+#include "clgan/checkpoint.h"
 #include "nn/layer.h"
 #include "train/train_internal.h"
 
@@ -50,9 +51,10 @@ static void philox_normals(uint64_t seed, uint64_t stream, uint64_t first, size_
     }
 }
 
-static clgan_status build_model(clgan_trainer *t, int is_g, clgan_model **out)
+clgan_status train_model_spec(const struct clgan_train_config *c, size_t dim, int is_g,
+                              struct clgan_layer_spec *spec, size_t *n_out, size_t *in_out,
+                              size_t *rows_out)
 {
-    const struct clgan_train_config *c = &t->cfg;
     const size_t hidden = is_g ? c->g_hidden : c->d_hidden;
     size_t layers = is_g ? c->g_layers : c->d_layers;
     /* Layer-by-layer widths (the image recipe) when given. */
@@ -60,7 +62,8 @@ static clgan_status build_model(clgan_trainer *t, int is_g, clgan_model **out)
     if (units[0])
         for (layers = 0; layers < 8 && units[layers]; layers++)
             ;
-    struct clgan_layer_spec spec[2 * 64 + 2];
+    if (layers > 64)
+        return clgan_set_error(CLGAN_ERANGE, "at most 64 hidden layers");
     size_t n = 0;
     for (size_t i = 0; i < layers; i++) {
         spec[n++] = (struct clgan_layer_spec){.kind = CLGAN_LAYER_LINEAR,
@@ -71,14 +74,22 @@ static clgan_status build_model(clgan_trainer *t, int is_g, clgan_model **out)
         else
             spec[n++] = (struct clgan_layer_spec){.kind = CLGAN_LAYER_RELU};
     }
-    spec[n++] = (struct clgan_layer_spec){.kind = CLGAN_LAYER_LINEAR, .units = is_g ? t->dim : 1,
+    spec[n++] = (struct clgan_layer_spec){.kind = CLGAN_LAYER_LINEAR, .units = is_g ? dim : 1,
                                           .init = CLGAN_INIT_GLOROT};
     if (is_g && c->g_out != CLGAN_LAYER_LINEAR)
         spec[n++] = (struct clgan_layer_spec){.kind = c->g_out};
-    const size_t in = is_g ? c->z_dim : c->pack * t->dim;
-    const size_t rows = is_g ? (c->batch > SAMPLE_BLOCK ? c->batch : SAMPLE_BLOCK)
-                             : 2 * c->batch / c->pack;
-    return clgan_model_new(t->be, in, spec, n, rows, c->seed, is_g ? TRAIN_STREAM_G : TRAIN_STREAM_D,
+    *n_out = n;
+    *in_out = is_g ? c->z_dim : c->pack * dim;
+    *rows_out = is_g ? (c->batch > SAMPLE_BLOCK ? c->batch : SAMPLE_BLOCK) : 2 * c->batch / c->pack;
+    return CLGAN_OK;
+}
+
+static clgan_status build_model(clgan_trainer *t, int is_g, clgan_model **out)
+{
+    struct clgan_layer_spec spec[TRAIN_MAX_LAYERS];
+    size_t n, in, rows;
+    NN_TRY(train_model_spec(&t->cfg, t->dim, is_g, spec, &n, &in, &rows));
+    return clgan_model_new(t->be, in, spec, n, rows, t->cfg.seed, is_g ? TRAIN_STREAM_G : TRAIN_STREAM_D,
                            out);
 }
 
@@ -106,6 +117,7 @@ clgan_status clgan_trainer_new(const struct clgan_train_config *cfg, clgan_backe
     t->be = be;
     struct clgan_train_config *c = &t->cfg;
     t->perm_epoch = t->loaded_epoch = UINT64_MAX;
+    t->noise_first = UINT64_MAX;
 
     t->image_set = train_is_image_data(c->data);
     s = t->image_set ? train_load_images(t) : clgan_dataset_builtin(c->data, c->data_seed, c->n_data, &t->ds);
@@ -284,6 +296,7 @@ static clgan_status upload_noise(clgan_trainer *t, uint64_t first)
 {
     const size_t pf = t->cfg.batch * t->cfg.z_dim, count = t->chunk_passes * pf;
     philox_normals(t->cfg.seed, TRAIN_STREAM_NOISE, first * pf, count, t->host_z);
+    t->noise_first = first;
     return clgan_buffer_write(t->z_buf, 0, t->host_z, count * sizeof(float));
 }
 
@@ -301,9 +314,12 @@ clgan_status clgan_trainer_step(clgan_trainer *t)
         size_t at = t->image_set ? i * bf : in_epoch * bf;
         if (!t->image_set && (in_epoch == 0 || t->loaded_epoch != epoch))
             NN_TRY(upload_epoch(t, epoch));
-        size_t in_chunk = t->pass_no % t->chunk_passes;
-        if (in_chunk == 0)
-            NN_TRY(upload_noise(t, t->pass_no));
+        /* The chunk holding this pass, aligned to chunk_passes: also right
+         * after a resume or rollback that lands inside a chunk. */
+        if (t->noise_first == UINT64_MAX || t->pass_no < t->noise_first ||
+            t->pass_no - t->noise_first >= t->chunk_passes)
+            NN_TRY(upload_noise(t, t->pass_no - t->pass_no % t->chunk_passes));
+        size_t in_chunk = (size_t)(t->pass_no - t->noise_first);
         NN_TRY(nn_view(&t->real_views[i], t->data_buf, at, c->batch, t->dim, "real"));
         NN_TRY(nn_view(&t->z_views[i], t->z_buf, in_chunk * pf, c->batch, c->z_dim, "z"));
         t->batch_no++;
@@ -483,6 +499,81 @@ clgan_status clgan_trainer_metrics(clgan_trainer *t, struct clgan_train_metrics 
     return train_measure(t, out);
 }
 
+/* First non-finite value of a host copy of a network's buffer, or SIZE_MAX. */
+static size_t first_nonfinite(const float *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(v[i]))
+            return i;
+    return SIZE_MAX;
+}
+
+clgan_status train_check_finite(clgan_trainer *t)
+{
+    clgan_model *net[2] = {t->D, t->G};
+    static const char *const name[2] = {"D", "G"};
+    for (int g = 0; g < 2; g++) {
+        const size_t n = clgan_model_param_count(net[g]);
+        float *h = malloc(n * sizeof *h);
+        if (!h)
+            return clgan_set_error(CLGAN_ENOMEM, "trainer: no host memory for %zu floats", n);
+        struct clgan_tensor p, gr;
+        clgan_status s = clgan_model_buffers(net[g], &p, &gr);
+        for (int k = 0; k < 2 && s == CLGAN_OK; k++) {
+            s = clgan_tensor_read(k ? &p : &gr, h, n);
+            size_t at = s == CLGAN_OK ? first_nonfinite(h, n) : SIZE_MAX;
+            if (at != SIZE_MAX)
+                s = clgan_set_error(CLGAN_ENONFINITE, "step %zu: %s in network %s's %s (element %zu)", t->step,
+                                    isnan(h[at]) ? "NaN" : "Inf", name[g], k ? "parameters" : "gradients", at);
+        }
+        free(h);
+        if (s != CLGAN_OK)
+            return s;
+    }
+    return CLGAN_OK;
+}
+
+/* The losses of a log line and the networks' gradients: CLGAN_ENONFINITE
+ * naming the step and the network when any is NaN or Inf. */
+static clgan_status check_losses(clgan_trainer *t, const struct clgan_train_progress *p)
+{
+    if (!isfinite(p->d_loss) || !isfinite(p->d_real) || !isfinite(p->d_fake))
+        return clgan_set_error(CLGAN_ENONFINITE, "step %zu: %s in network D's loss (%g)", t->step,
+                               isnan(p->d_loss) ? "NaN" : "Inf", p->d_loss);
+    if (!isfinite(p->g_loss))
+        return clgan_set_error(CLGAN_ENONFINITE, "step %zu: %s in network G's loss (%g)", t->step,
+                               isnan(p->g_loss) ? "NaN" : "Inf", p->g_loss);
+    return train_check_finite(t);
+}
+
+/* --on-nan rollback: the newest checkpoint back in, learning rates halved.
+ * At most 10 times a run; without a checkpoint the original error stands. */
+static clgan_status roll_back(clgan_trainer *t, clgan_status why)
+{
+    char reason[400], path[sizeof t->cfg.out_dir + 64];
+    snprintf(reason, sizeof reason, "%s", clgan_last_error());
+    if (t->cfg.on_nan != CLGAN_ON_NAN_ROLLBACK || !t->cfg.out_dir[0])
+        return why;
+    if (t->rollbacks >= 10)
+        return clgan_set_error(why, "%s (after 10 rollbacks: giving up)", reason);
+    if (clgan_checkpoint_latest(t->cfg.out_dir, path, sizeof path) != CLGAN_OK)
+        return clgan_set_error(why, "%s (no checkpoint to roll back to)", reason);
+    clgan_checkpoint *ck = NULL;
+    clgan_status s = clgan_checkpoint_read(path, &ck);
+    if (s == CLGAN_OK) {
+        t->cfg.lr_g *= 0.5f;
+        t->cfg.lr_d *= 0.5f;
+        s = clgan_trainer_restore(t, ck);
+    }
+    clgan_checkpoint_free(ck);
+    if (s != CLGAN_OK)
+        return s;
+    t->rollbacks++;
+    snprintf(t->note, sizeof t->note, "%.200s; rolled back to step %zu (%.200s), learning rates halved to G %g D %g",
+             reason, t->step, path, (double)t->cfg.lr_g, (double)t->cfg.lr_d);
+    return train_files_event(t, t->note);
+}
+
 clgan_status clgan_trainer_run(clgan_trainer *t)
 {
     if (!t)
@@ -501,6 +592,21 @@ clgan_status clgan_trainer_run(clgan_trainer *t)
         if (log_now) {
             struct clgan_train_progress p;
             NN_TRY(clgan_trainer_read_losses(t, &p)); /* waits for the device */
+            clgan_status fin = check_losses(t, &p);
+            if (fin == CLGAN_ENONFINITE) {
+                NN_TRY(roll_back(t, fin));
+                if (c->progress) {
+                    struct clgan_train_progress q = last;
+                    q.step = t->step;
+                    q.logged = 0;
+                    q.note = t->note;
+                    c->progress(c->progress_user, &q);
+                }
+                t_mark = t_shown = now_s();
+                s_mark = t->step;
+                continue;
+            }
+            NN_TRY(fin);
             double now = now_s();
             p.steps_per_s = (double)(t->step - s_mark) / (now - t_mark > 1e-9 ? now - t_mark : 1e-9);
             p.eta_s = (double)(c->steps - t->step) / (p.steps_per_s > 0 ? p.steps_per_s : 1);
@@ -530,6 +636,14 @@ clgan_status clgan_trainer_run(clgan_trainer *t)
                 t_shown = now;
             }
         }
+        if (c->checkpoint_every && c->out_dir[0] && t->step % c->checkpoint_every == 0 && t->step != c->steps) {
+            clgan_status cs = clgan_trainer_checkpoint(t);
+            if (cs == CLGAN_ENONFINITE) {
+                NN_TRY(roll_back(t, cs));
+                continue;
+            }
+            NN_TRY(cs);
+        }
         if (t->image_set) {
             /* A grid of the fixed noise's samples at each epoch's end and
              * every picture_every steps (the last one is samples.png). */
@@ -549,5 +663,6 @@ clgan_status clgan_trainer_run(clgan_trainer *t)
             }
         }
     }
-    return train_files_end(t);
+    NN_TRY(train_files_end(t));
+    return c->out_dir[0] ? clgan_trainer_checkpoint(t) : CLGAN_OK;
 }
