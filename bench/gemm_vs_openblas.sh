@@ -29,6 +29,9 @@ OMP_NUM_THREADS=$threads
 OPENBLAS_NUM_THREADS=$threads
 export OMP_NUM_THREADS OPENBLAS_NUM_THREADS
 
+loadavg() { cut -d ' ' -f 1-3 /proc/loadavg 2>/dev/null || echo '?'; }
+load_before=$(loadavg)
+
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/gemm_vs_openblas.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT INT TERM
 
@@ -74,6 +77,10 @@ echo "GEMM, GFLOP/s (median of $repeats samples after $warmup warm-up calls$best
 echo "clgan:    $desc"
 echo "OpenBLAS: $(sed -n 's/^# OpenBLAS //p' "$tmp/openblas.1.txt")"
 echo "OMP_NUM_THREADS=$OMP_NUM_THREADS OPENBLAS_NUM_THREADS=$OPENBLAS_NUM_THREADS OPENBLAS_CORETYPE=${OPENBLAS_CORETYPE:-(unset)}"
+# How OpenMP threads wait decides clgan's speed when other processes load
+# the cores (libgomp's default spins about 300000 rounds before sleeping).
+echo "OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-(unset)} GOMP_SPINCOUNT=${GOMP_SPINCOUNT:-(unset)}"
+echo "load average before: $load_before, after: $(loadavg)"
 echo
 # Label -> best GFLOP/s per side; rows in clgan's order.
 cat "$tmp"/openblas.*.txt | grep -v '^#' >"$tmp/openblas.all"

@@ -611,8 +611,9 @@ static void gemm_block_unpacked(const struct gemm_impl *im, const struct gemm_ar
 /* C[m0:m1, n0:n1] on the calling thread. m0 and n0 are multiples of mr and
  * nr, so tiles sit on the same grid whichever thread runs them.
  * Loop order (outer to inner): A rows by mb, K by KC (pack A: mb x kc), B
- * columns by nb (pack B: kc x nb, kept in L2), A micro-panels (kept in L1),
- * B micro-panels streamed from L2 through the kernel. */
+ * columns by nb (pack B: kc x nb, kept in L2), A micro-panels (each reused
+ * across the whole B block), B micro-panels streamed from L2 through the
+ * kernel. */
 static void gemm_block(const struct gemm_impl *im, const struct gemm_args *g, size_t m0,
                        size_t m1, size_t n0, size_t n1)
 {
