@@ -170,6 +170,17 @@ clgan_status clgan_trainer_new(const struct clgan_train_config *cfg, clgan_backe
      * Point sets keep a whole shuffled epoch on the device; image sets (too
      * large for that) upload the d_steps batches of each step. */
     t->batches_per_epoch = t->ds.n / c->batch;
+    if (!t->image_set) {
+        /* A step's d_steps views all point into one uploaded epoch, so an
+         * epoch holds whole steps: a new epoch never lands mid-step and
+         * overwrites batches that step still has to use. */
+        t->batches_per_epoch -= t->batches_per_epoch % c->d_steps;
+        if (t->batches_per_epoch == 0) {
+            s = clgan_set_error(CLGAN_ERANGE, "%zu points of %s hold fewer than --d-steps %zu batches of %zu",
+                                t->ds.n, c->data, c->d_steps, c->batch);
+            goto fail;
+        }
+    }
     const size_t epoch_floats = (t->image_set ? c->d_steps : t->batches_per_epoch) * c->batch * t->dim;
     if ((s = alloc_host((void **)&t->perm, t->ds.n, sizeof *t->perm)) != CLGAN_OK ||
         (s = alloc_host((void **)&t->host_epoch, epoch_floats, sizeof(float))) != CLGAN_OK ||
