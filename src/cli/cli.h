@@ -28,6 +28,12 @@ clgan_status cli_open_backend(const char *spec, clgan_backend **be);
  * failure. */
 int cli_parse_size(const char *opt, const char *text, size_t min, size_t max, size_t *out);
 
+/* Prints s as a JSON string (quoted, escaped) on stdout. */
+void cli_json_string(const char *s);
+/* getopt_long returned ':' (missing value) or '?' (unknown option) for
+ * command cmd: prints one line naming the option, returns CLI_USAGE. */
+int cli_option_error(const char *cmd, int c, char **argv);
+
 int cmd_devices(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_selftest(int argc, char **argv);

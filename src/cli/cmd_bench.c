@@ -92,22 +92,6 @@ static clgan_status fill_tensor(struct clgan_tensor *t, uint32_t seed)
     return s;
 }
 
-/* JSON string body: escapes quotes, backslashes and control characters. */
-static void print_json_string(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            printf("\\%c", ch);
-        else if (ch < 0x20)
-            printf("\\u%04x", ch);
-        else
-            putchar(ch);
-    }
-    putchar('"');
-}
-
 struct result {
     size_t calls;     /* per sample */
     double median_s;  /* per call */
@@ -292,9 +276,9 @@ int cmd_bench(int argc, char **argv)
 
     if (json) {
         printf("{\"backend\": ");
-        print_json_string(clgan_backend_name(be));
+        cli_json_string(clgan_backend_name(be));
         printf(", \"description\": ");
-        print_json_string(clgan_backend_description(be));
+        cli_json_string(clgan_backend_description(be));
         printf(", \"repeats\": %zu, \"warmup\": %zu, \"results\": [\n", repeats, warmup);
     } else {
         printf("clgan bench gemm on %s\n", clgan_backend_description(be));
@@ -316,7 +300,7 @@ int cmd_bench(int argc, char **argv)
         }
         if (json) {
             printf("{\"shape\": ");
-            print_json_string(sh->label);
+            cli_json_string(sh->label);
             printf(", \"m\": %zu, \"n\": %zu, \"k\": %zu, \"trans_a\": %d, \"trans_b\": %d, "
                    "\"calls_per_sample\": %zu, \"median_ms\": %.6f, \"gflops\": %.2f}%s\n",
                    sh->m, sh->n, sh->k, sh->trans_a, sh->trans_b, res.calls,

@@ -245,21 +245,6 @@ static void print_note(const struct row *w, int note, const struct side *a, cons
 
 /* ---------------------------------------------------------------- JSON */
 
-static void json_str(const char *s)
-{
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        if (ch == '"' || ch == '\\')
-            printf("\\%c", ch);
-        else if (ch < 0x20)
-            printf("\\u%04x", ch);
-        else
-            putchar(ch);
-    }
-    putchar('"');
-}
-
 /* JSON has no NaN or infinity: those become the strings "NaN", "Infinity". */
 static void json_num(double x)
 {
@@ -274,11 +259,11 @@ static void json_num(double x)
 static void json_side(const char *key, const struct side *s)
 {
     printf("  \"%s\": {\"spec\": ", key);
-    json_str(s->spec);
+    cli_json_string(s->spec);
     printf(", \"backend\": ");
-    json_str(clgan_backend_name(s->be));
+    cli_json_string(clgan_backend_name(s->be));
     printf(", \"description\": ");
-    json_str(clgan_backend_description(s->be));
+    cli_json_string(clgan_backend_description(s->be));
     printf("},\n");
 }
 
@@ -286,10 +271,10 @@ static void json_row(const struct row *w, int last)
 {
     const struct clgan_opcheck_result *r = &w->r;
     printf("    {\"op\": ");
-    json_str(clgan_op_name(r->kind));
+    cli_json_string(clgan_op_name(r->kind));
     if (!w->ran) {
         printf(", \"error\": ");
-        json_str(w->error);
+        cli_json_string(w->error);
         printf("}%s\n", last ? "" : ",");
         return;
     }
@@ -316,7 +301,7 @@ static void json_row(const struct row *w, int last)
                ? "true"
                : "false");
     printf("     \"worst\": {\"case\": ");
-    json_str(r->worst_case);
+    cli_json_string(r->worst_case);
     printf(", \"output\": %d, \"index\": %zu, \"a\": ", r->worst_output, r->worst.worst_index);
     json_num(r->worst.worst_a);
     printf(", \"b\": ");
@@ -351,7 +336,7 @@ static void json_report(const struct side *a, const struct side *b, size_t cases
     json_side("b", b);
     printf("  \"cases_per_op\": %zu,\n  \"seed\": %zu,\n  \"fault\": ", cases, seed);
     if (fault)
-        json_str(fault);
+        cli_json_string(fault);
     else
         printf("null");
     printf(",\n  \"ops\": [\n");
@@ -362,7 +347,7 @@ static void json_report(const struct side *a, const struct side *b, size_t cases
     for (size_t i = 0; i < n; i++)
         if (rows[i].ran && !rows[i].r.pass) {
             printf("%s", first ? "" : ", ");
-            json_str(clgan_op_name(rows[i].r.kind));
+            cli_json_string(clgan_op_name(rows[i].r.kind));
             first = 0;
         }
     printf("],\n  \"seconds\": %.2f,\n  \"result\": \"%s\",\n  \"exit_status\": %d\n}\n", seconds,
@@ -514,13 +499,13 @@ static void json_report_train(const struct side *a, const struct side *b, const 
     json_side("a", a);
     json_side("b", b);
     printf("  \"model\": ");
-    json_str(o->model);
+    cli_json_string(o->model);
     printf(",\n  \"data\": ");
-    json_str(o->data);
+    cli_json_string(o->data);
     printf(",\n  \"steps\": %zu,\n  \"steps_done\": %zu,\n  \"seed\": %zu,\n  \"fault\": ", o->steps,
            done, o->seed);
     if (fault)
-        json_str(fault);
+        cli_json_string(fault);
     else
         printf("null");
     printf(",\n  \"tolerance\": {\"nmse_per_tensor\": \"0 at step 0, 1e-15 * step until chaos onset, "
@@ -561,13 +546,13 @@ static void json_report_train(const struct side *a, const struct side *b, const 
     printf(",\n  \"largest_ratio\": {\"value_over_bound\": ");
     json_num(max_ratio);
     printf(", \"step\": %zu, \"tensor\": ", max_ratio_step);
-    json_str(max_ratio_tensor);
+    cli_json_string(max_ratio_tensor);
     printf("},\n  \"first_exceedance\": ");
     if (first) {
         char text[256];
         describe_exceedance(text, sizeof text, first);
         printf("{\"step\": %zu, \"tensor\": ", first->step);
-        json_str(first->worst);
+        cli_json_string(first->worst);
         printf(", \"value\": ");
         json_num(first->worst_value);
         printf(", \"bound\": ");
@@ -579,7 +564,7 @@ static void json_report_train(const struct side *a, const struct side *b, const 
         printf(", \"b\": ");
         json_num(first->worst_b);
         printf(", \"exceeded\": %zu, \"text\": ", first->n_exceeded);
-        json_str(text);
+        cli_json_string(text);
         printf("}");
     } else {
         printf("null");
@@ -587,13 +572,13 @@ static void json_report_train(const struct side *a, const struct side *b, const 
     printf(",\n  \"csv\": ");
     char path[1100];
     snprintf(path, sizeof path, "%s/drift.csv", dir);
-    json_str(path);
+    cli_json_string(path);
     printf(",\n  \"png\": ");
     snprintf(path, sizeof path, "%s/drift.png", dir);
-    json_str(path);
+    cli_json_string(path);
     printf(",\n  \"error\": ");
     if (error)
-        json_str(error);
+        cli_json_string(error);
     else
         printf("null");
     printf(",\n  \"seconds\": %.2f,\n  \"result\": \"%s\",\n  \"exit_status\": %d\n}\n", seconds,

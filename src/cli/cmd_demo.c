@@ -35,12 +35,8 @@ int cmd_demo(int argc, char **argv)
                  "else the CPU) in a few seconds and writes its pictures, the log and\n"
                  "the metrics into DIR (default ./clgan-demo).");
             return CLI_OK;
-        case ':':
-            cli_error("demo: option %s needs a value (try clgan demo --help)", argv[optind - 1]);
-            return CLI_USAGE;
-        default:
-            cli_error("demo: unknown option '%s' (try clgan demo --help)", argv[optind - 1]);
-            return CLI_USAGE;
+        default: /* ':' missing value, '?' unknown option */
+            return cli_option_error("demo", c, argv);
         }
     }
     if (optind < argc) {

@@ -99,12 +99,8 @@ int cmd_sample(int argc, char **argv)
         case 'h':
             sample_usage(stdout);
             return CLI_OK;
-        case ':':
-            cli_error("sample: option %s needs a value (try clgan sample --help)", argv[optind - 1]);
-            return CLI_USAGE;
-        default:
-            cli_error("sample: unknown option '%s' (try clgan sample --help)", argv[optind - 1]);
-            return CLI_USAGE;
+        default: /* ':' missing value, '?' unknown option */
+            return cli_option_error("sample", c, argv);
         }
     }
     if (optind < argc || !ckpt || !out) {

@@ -47,12 +47,8 @@ int cmd_score(int argc, char **argv)
         case 'h':
             score_usage(stdout);
             return CLI_OK;
-        case ':':
-            cli_error("score: option %s needs a value (try clgan score --help)", argv[optind - 1]);
-            return CLI_USAGE;
-        default:
-            cli_error("score: unknown option '%s' (try clgan score --help)", argv[optind - 1]);
-            return CLI_USAGE;
+        default: /* ':' missing value, '?' unknown option */
+            return cli_option_error("score", c, argv);
         }
     }
     if (!ckpt || optind >= argc) {

@@ -374,12 +374,8 @@ int cmd_train(int argc, char **argv)
         case 'h':
             train_usage(stdout);
             return CLI_OK;
-        case ':':
-            cli_error("train: option %s needs a value (try clgan train --help)", argv[optind - 1]);
-            return CLI_USAGE;
-        default:
-            cli_error("train: unknown option '%s' (try clgan train --help)", argv[optind - 1]);
-            return CLI_USAGE;
+        default: /* ':' missing value, '?' unknown option */
+            return cli_option_error("train", c, argv);
         }
     }
     if (optind < argc) {

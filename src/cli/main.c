@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,30 @@ int cli_parse_size(const char *opt, const char *text, size_t min, size_t max, si
     }
     *out = (size_t)v;
     return 1;
+}
+
+void cli_json_string(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            printf("\\%c", ch);
+        else if (ch < 0x20)
+            printf("\\u%04x", ch);
+        else
+            putchar(ch);
+    }
+    putchar('"');
+}
+
+int cli_option_error(const char *cmd, int c, char **argv)
+{
+    if (c == ':')
+        cli_error("%s: option %s needs a value (try clgan %s --help)", cmd, argv[optind - 1], cmd);
+    else
+        cli_error("%s: unknown option '%s' (try clgan %s --help)", cmd, argv[optind - 1], cmd);
+    return CLI_USAGE;
 }
 
 static void usage(FILE *f)
