@@ -132,8 +132,8 @@ clgan_status clgan_model_new(clgan_backend *be, size_t in_dim, const struct clga
         if (s != CLGAN_OK)
             goto fail;
         for (size_t k = 0; k < l->n_tensors; k++) {
-            snprintf(l->param[k].name, sizeof l->param[k].name, "l%zu.%s", i, k ? "bias" : "weight");
-            snprintf(l->grad[k].name, sizeof l->grad[k].name, "l%zu.%s.grad", i, k ? "bias" : "weight");
+            snprintf(l->param[k].name, sizeof l->param[k].name, "l%u.%s", (unsigned)i, k ? "bias" : "weight");
+            snprintf(l->grad[k].name, sizeof l->grad[k].name, "l%u.%s.grad", (unsigned)i, k ? "bias" : "weight");
         }
         poff += l->n_params;
     }
