@@ -198,7 +198,14 @@ clgan_status clgan_tensor_read(const struct clgan_tensor *t, void *dst, size_t c
     XX(SGD_MOMENTUM, "sgd_momentum")                                      \
     XX(RAND_BITS, "rand_bits")                                            \
     XX(RAND_UNIFORM, "rand_uniform")                                      \
-    XX(RAND_NORMAL, "rand_normal")
+    XX(RAND_NORMAL, "rand_normal")                                        \
+    XX(IM2COL, "im2col")                                                  \
+    XX(COL2IM, "col2im")                                                  \
+    XX(CHANNEL_BIAS, "channel_bias")                                      \
+    XX(CHANNEL_SUM, "channel_sum")                                        \
+    XX(BATCHNORM_STATS, "batchnorm_stats")                                \
+    XX(BATCHNORM, "batchnorm")                                            \
+    XX(BATCHNORM_BACKWARD, "batchnorm_backward")
 
 enum clgan_op_kind {
 #define CLGAN_XX_OP(name, str) CLGAN_OP_##name,
@@ -303,6 +310,118 @@ clgan_status clgan_rand_uniform(struct clgan_tensor *t, uint64_t seed, uint64_t 
                                 uint64_t offset, float lo, float hi);
 clgan_status clgan_rand_normal(struct clgan_tensor *t, uint64_t seed, uint64_t stream,
                                uint64_t offset, float mean, float stddev);
+
+/* ---------------------------------------------------------------- convolution ops */
+
+/* The geometry of im2col / col2im: images [batch, channels, height, width]
+ * (NCHW) and a kernel window sliding with a stride over the zero-padded
+ * image. The column matrix of one image is [channels*kernel_h*kernel_w,
+ * out_h*out_w], row (c, i, j) holding x[c][oy*stride_h - pad_h + i]
+ * [ox*stride_w - pad_w + j] (0 outside the image), with
+ * out = (in + 2 pad - kernel) / stride + 1 (clgan_conv_out_size). */
+struct clgan_conv_geom {
+    size_t batch, channels, height, width;
+    size_t kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w;
+};
+
+/* (in + 2 pad - kernel) / stride + 1, or 0 when the window does not fit. */
+size_t clgan_conv_out_size(size_t in, size_t kernel, size_t stride, size_t pad);
+
+/* im2col of images first .. first+count-1 of x (numel batch*C*H*W): col
+ * receives `count` column matrices one after another (col needs at least
+ * count*C*KH*KW*OH*OW elements; the rest is left alone). Sizes > 0,
+ * stride >= 1, pad < kernel. */
+clgan_status clgan_im2col(const struct clgan_tensor *x, const struct clgan_conv_geom *g,
+                          size_t first, size_t count, struct clgan_tensor *col);
+/* The adjoint: images first .. first+count-1 of x become beta*x plus the sum
+ * of every column entry that im2col would have read from that pixel. Each
+ * pixel gathers its terms in a fixed order (no atomics): deterministic. */
+clgan_status clgan_col2im(const struct clgan_tensor *col, const struct clgan_conv_geom *g,
+                          size_t first, size_t count, float beta, struct clgan_tensor *x);
+/* x viewed as [N, C, spatial] with C = numel(bias): out = x + bias[c]
+ * (conv bias). out may alias x. */
+clgan_status clgan_channel_bias(const struct clgan_tensor *x, const struct clgan_tensor *bias,
+                                size_t spatial, struct clgan_tensor *out);
+/* out[c] = beta*out[c] + sum over n and the spatial index of x[n][c][s]
+ * (bias gradient); C = numel(out). Fixed order. */
+clgan_status clgan_channel_sum(const struct clgan_tensor *x, size_t spatial, float beta,
+                               struct clgan_tensor *out);
+
+/* Batch normalisation over x viewed as [N, C, spatial] (spatial = H*W for
+ * feature maps, 1 for flat features [N, C]); statistics per channel over N
+ * and the spatial index. stats holds [2*C]: mean, then the biased variance.
+ *   batchnorm_stats: stats of x (fixed-order sums).
+ *   batchnorm: y = gamma (x - mean) / sqrt(var + eps) + beta with the given
+ *     stats (the batch's in training, the running averages in evaluation);
+ *     y may alias x.
+ *   batchnorm_backward (training mode, stats of this batch):
+ *     dx = gamma/sqrt(var+eps) (dy - mean(dy) - xhat mean(dy xhat)),
+ *     dgamma = acc*dgamma + sum dy xhat, dbeta = acc*dbeta + sum dy. */
+clgan_status clgan_batchnorm_stats(const struct clgan_tensor *x, size_t spatial,
+                                   struct clgan_tensor *stats);
+clgan_status clgan_batchnorm(const struct clgan_tensor *x, const struct clgan_tensor *stats,
+                             const struct clgan_tensor *gamma, const struct clgan_tensor *beta,
+                             size_t spatial, float eps, struct clgan_tensor *y);
+clgan_status clgan_batchnorm_backward(const struct clgan_tensor *x, const struct clgan_tensor *stats,
+                                      const struct clgan_tensor *gamma, const struct clgan_tensor *dy,
+                                      size_t spatial, float eps, float acc, struct clgan_tensor *dx,
+                                      struct clgan_tensor *dgamma, struct clgan_tensor *dbeta);
+
+/* ---------------------------------------------------------------- convolution layers */
+
+/* A 2-D convolution or transposed convolution on NCHW float32, built on
+ * im2col / col2im and clgan_gemm (src/nn/conv.c). Weights as PyTorch keeps
+ * them: conv2d [out_channels, in_channels, kernel_h, kernel_w];
+ * conv_transpose2d [in_channels, out_channels, kernel_h, kernel_w]. Output
+ * sizes: conv2d (in + 2 pad - kernel) / stride + 1; conv_transpose2d
+ * (in - 1) stride - 2 pad + kernel + out_pad, out_pad < stride (out_pad is
+ * ignored by conv2d). pad < kernel. */
+struct clgan_conv2d {
+    size_t batch, in_channels, out_channels, in_h, in_w;
+    size_t kernel_h, kernel_w, stride_h, stride_w, pad_h, pad_w, out_pad_h, out_pad_w;
+};
+
+/* Output height and width of p (transposed: nonzero for conv_transpose2d);
+ * CLGAN_ERANGE when the geometry is invalid. */
+clgan_status clgan_conv2d_out_size(const struct clgan_conv2d *p, int transposed, size_t *out_h,
+                                   size_t *out_w);
+/* Scratch elements one image needs (the column matrix); a scratch tensor of
+ * k times this lets the functions below treat k images per im2col. */
+size_t clgan_conv2d_scratch(const struct clgan_conv2d *p, int transposed);
+
+/* y = conv(x, w) + bias (bias [out_channels] or NULL). scratch: a float32
+ * tensor of at least clgan_conv2d_scratch() elements on the same backend,
+ * overwritten. Errors as the ops they queue, CLGAN_ESHAPE for wrong sizes. */
+clgan_status clgan_conv2d_forward(const struct clgan_conv2d *p, const struct clgan_tensor *x,
+                                  const struct clgan_tensor *w, const struct clgan_tensor *bias,
+                                  struct clgan_tensor *scratch, struct clgan_tensor *y);
+/* dx = the input gradient of dy (overwritten). */
+clgan_status clgan_conv2d_backward_data(const struct clgan_conv2d *p, const struct clgan_tensor *dy,
+                                        const struct clgan_tensor *w, struct clgan_tensor *scratch,
+                                        struct clgan_tensor *dx);
+/* dw = beta*dw + weight gradient; dbias (may be NULL) = beta*dbias + bias
+ * gradient. beta 1 accumulates, 0 overwrites. */
+clgan_status clgan_conv2d_backward_weight(const struct clgan_conv2d *p, const struct clgan_tensor *x,
+                                          const struct clgan_tensor *dy, float beta,
+                                          struct clgan_tensor *scratch, struct clgan_tensor *dw,
+                                          struct clgan_tensor *dbias);
+/* The same three for the transposed convolution. */
+clgan_status clgan_conv_transpose2d_forward(const struct clgan_conv2d *p,
+                                            const struct clgan_tensor *x,
+                                            const struct clgan_tensor *w,
+                                            const struct clgan_tensor *bias,
+                                            struct clgan_tensor *scratch, struct clgan_tensor *y);
+clgan_status clgan_conv_transpose2d_backward_data(const struct clgan_conv2d *p,
+                                                  const struct clgan_tensor *dy,
+                                                  const struct clgan_tensor *w,
+                                                  struct clgan_tensor *scratch,
+                                                  struct clgan_tensor *dx);
+clgan_status clgan_conv_transpose2d_backward_weight(const struct clgan_conv2d *p,
+                                                    const struct clgan_tensor *x,
+                                                    const struct clgan_tensor *dy, float beta,
+                                                    struct clgan_tensor *scratch,
+                                                    struct clgan_tensor *dw,
+                                                    struct clgan_tensor *dbias);
 
 /* ---------------------------------------------------------------- random */
 

@@ -47,7 +47,8 @@ has() {
     fi
 }
 
-nops=28 # the ops of CLGAN_OP_MAP
+# the ops of CLGAN_OP_MAP, counted in the public header
+nops=$(sed -n '/define CLGAN_OP_MAP/,/^$/p' "${CLGAN_SRCDIR:?}/include/clgan.h" | grep -c 'XX(')
 
 # ---------------------------------------------------------------- usage
 expect "compare --help" 0 "$bin" compare --help

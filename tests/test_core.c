@@ -148,7 +148,7 @@ END_TEST
 /* ---- every op's error paths -------------------------------------------- */
 
 static clgan_backend *be1, *be2;
-static struct clgan_tensor v8, w8, x3, s1, u8, other8, m2x4, row4, row3;
+static struct clgan_tensor v8, w8, x3, s1, u8, other8, m2x4, row4, row3, row4b, row4c;
 
 static void ops_setup(void)
 {
@@ -164,13 +164,15 @@ static void ops_setup(void)
     ck_assert_ok(clgan_tensor_alloc(&m2x4, be1, CLGAN_DTYPE_F32, 2, d24, "m2x4"));
     ck_assert_ok(clgan_tensor_alloc(&row4, be1, CLGAN_DTYPE_F32, 1, &n4, "row4"));
     ck_assert_ok(clgan_tensor_alloc(&row3, be1, CLGAN_DTYPE_F32, 1, &n3, "row3"));
+    ck_assert_ok(clgan_tensor_alloc(&row4b, be1, CLGAN_DTYPE_F32, 1, &n4, "row4b"));
+    ck_assert_ok(clgan_tensor_alloc(&row4c, be1, CLGAN_DTYPE_F32, 1, &n4, "row4c"));
     ck_assert_ok(clgan_fill(&v8, 1.0f));
     ck_assert_ok(clgan_fill(&w8, 1.0f));
 }
 
 static void ops_teardown(void)
 {
-    struct clgan_tensor *all[] = {&v8, &w8, &x3, &s1, &u8, &other8, &m2x4, &row4, &row3};
+    struct clgan_tensor *all[] = {&v8, &w8, &x3, &s1, &u8, &other8, &m2x4, &row4, &row3, &row4b, &row4c};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         clgan_tensor_release(all[i]);
     clgan_backend_free(be1);
@@ -219,6 +221,20 @@ static clgan_status call(enum clgan_op_kind kind, int variant)
     case CLGAN_OP_RAND_BITS: return clgan_rand_bits(variant == 0 ? &u8 : variant == 4 ? &v8 : variant == 2 ? NULL : a, 1, 0, 0);
     case CLGAN_OP_RAND_UNIFORM: return clgan_rand_uniform(variant == 2 ? NULL : a, 1, 0, 0, 0, 1);
     case CLGAN_OP_RAND_NORMAL: return clgan_rand_normal(variant == 2 ? NULL : a, 1, 0, 0, 0, 1);
+    case CLGAN_OP_IM2COL: {
+        struct clgan_conv_geom g = {1, 2, 2, 2, 1, 1, 1, 1, 0, 0};
+        return clgan_im2col(a, &g, 0, 1, &w8);
+    }
+    case CLGAN_OP_COL2IM: {
+        struct clgan_conv_geom g = {1, 2, 2, 2, 1, 1, 1, 1, 0, 0};
+        return clgan_col2im(&w8, &g, 0, 1, 0, a);
+    }
+    case CLGAN_OP_CHANNEL_BIAS: return clgan_channel_bias(a, &row4, 2, &w8);
+    case CLGAN_OP_CHANNEL_SUM: return clgan_channel_sum(a, 2, 0, &row4);
+    case CLGAN_OP_BATCHNORM_STATS: return clgan_batchnorm_stats(a, 2, &w8);
+    case CLGAN_OP_BATCHNORM: return clgan_batchnorm(a, &w8, &row4, &row4, 2, 1e-5f, &m2x4);
+    case CLGAN_OP_BATCHNORM_BACKWARD:
+        return clgan_batchnorm_backward(a, &w8, &row4, a, 2, 1e-5f, 0, &m2x4, &row4b, &row4c);
     case CLGAN_OP_COUNT: break;
     }
     return CLGAN_EINTERNAL;

@@ -31,16 +31,34 @@
  *  RAND_BITS            out[0] (u32); seed stream offset; n
  *  RAND_UNIFORM         out[0]; seed stream offset; f[0]=lo f[1]=hi; n
  *  RAND_NORMAL          out[0]; seed stream offset; f[0]=mean f[1]=std; n
+ *  IM2COL               in[0]=x -> out[0]=col; conv (first, count)
+ *  COL2IM               in[0]=col -> out[0]=x; conv (first, count); f[0]=beta
+ *  CHANNEL_BIAS         in[0]=x in[1]=bias -> out[0]; m=N n=C k=spatial
+ *  CHANNEL_SUM          in[0]=x -> out[0] [C]; m=N n=C k=spatial; f[0]=beta
+ *  BATCHNORM_STATS      in[0]=x -> out[0]=stats [2C]; m n k as above
+ *  BATCHNORM            in[0]=x in[1]=stats in[2]=gamma in[3]=beta -> out[0];
+ *                       m n k; f[0]=eps
+ *  BATCHNORM_BACKWARD   in[0]=x in[1]=stats in[2]=gamma in[3]=dy -> out[0]=dx
+ *                       out[1]=dgamma out[2]=dbeta; m n k; f[0]=eps f[1]=acc
  */
+/* im2col / col2im geometry: the public one plus the output size and the
+ * range of images the op covers. */
+struct clgan_op_conv {
+    struct clgan_conv_geom g;
+    size_t out_h, out_w;
+    size_t first, count;
+};
+
 struct clgan_op {
     enum clgan_op_kind kind;
-    const struct clgan_tensor *in[2];
+    const struct clgan_tensor *in[4];
     struct clgan_tensor *out[3];
     size_t m, n, k;
     size_t lda, ldb, ldc;
     int trans_a, trans_b;
     float f[6];
     uint64_t seed, stream, offset;
+    struct clgan_op_conv conv;
 };
 
 /* Switches over one op family name only that family's kinds and end in a

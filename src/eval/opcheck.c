@@ -48,14 +48,14 @@ static size_t pick_size(struct rs *r, size_t maxrand)
 
 struct ocase {
     struct clgan_ref_case rc;
-    float *in[2];
+    float *in[4];
     float *out_init[3];
     enum clgan_dtype out_dtype;
 };
 
 static void free_case(struct ocase *oc)
 {
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < 4; i++)
         free(oc->in[i]);
     for (int i = 0; i < 3; i++)
         free(oc->out_init[i]);
@@ -101,8 +101,10 @@ static int n_inputs(enum clgan_op_kind k)
     case CLGAN_OP_ADD: case CLGAN_OP_SUB: case CLGAN_OP_MUL: case CLGAN_OP_RELU_BACKWARD:
     case CLGAN_OP_LEAKY_RELU_BACKWARD: case CLGAN_OP_TANH_BACKWARD:
     case CLGAN_OP_SIGMOID_BACKWARD: case CLGAN_OP_BCE_LOGITS_BACKWARD: case CLGAN_OP_GEMM:
-    case CLGAN_OP_ADD_ROW: case CLGAN_OP_BCE_LOGITS:
+    case CLGAN_OP_ADD_ROW: case CLGAN_OP_BCE_LOGITS: case CLGAN_OP_CHANNEL_BIAS:
         return 2;
+    case CLGAN_OP_BATCHNORM: case CLGAN_OP_BATCHNORM_BACKWARD:
+        return 4;
     case CLGAN_OP_FILL: case CLGAN_OP_RAND_BITS: case CLGAN_OP_RAND_UNIFORM:
     case CLGAN_OP_RAND_NORMAL:
         return 0;
@@ -111,6 +113,61 @@ static int n_inputs(enum clgan_op_kind k)
     }
 }
 CLGAN_FAMILY_SWITCH_END
+
+/* A random im2col / col2im geometry (batch 1..17, channels 1..65, sizes
+ * 1..33, kernels 1..5, strides 1..3, paddings 0..2 below the kernel) with
+ * its image range, the work capped so that a case stays small. */
+static void gen_conv(struct rs *r, struct clgan_ref_case *c, char *desc, size_t desc_cap)
+{
+    struct clgan_op_conv *cv = &c->conv;
+    struct clgan_conv_geom *g = &cv->g;
+    memset(cv, 0, sizeof *cv);
+    g->batch = 1 + rnd(r) % 17;
+    g->channels = 1 + rnd(r) % 65;
+    g->height = 1 + rnd(r) % 33;
+    g->width = rnd(r) % 4 == 0 ? g->height : 1 + rnd(r) % 33;
+    g->kernel_h = 1 + rnd(r) % 5;
+    g->kernel_w = rnd(r) % 2 ? g->kernel_h : 1 + rnd(r) % 5;
+    g->stride_h = 1 + rnd(r) % 3;
+    g->stride_w = rnd(r) % 2 ? g->stride_h : 1 + rnd(r) % 3;
+    g->pad_h = rnd(r) % 3;
+    g->pad_w = rnd(r) % 2 ? g->pad_h : rnd(r) % 3;
+    if (g->pad_h >= g->kernel_h)
+        g->pad_h = g->kernel_h - 1;
+    if (g->pad_w >= g->kernel_w)
+        g->pad_w = g->kernel_w - 1;
+    /* The kernel must fit the padded image. */
+    while (g->height + 2 * g->pad_h < g->kernel_h)
+        g->kernel_h--, g->pad_h = g->pad_h >= g->kernel_h ? g->kernel_h - 1 : g->pad_h;
+    while (g->width + 2 * g->pad_w < g->kernel_w)
+        g->kernel_w--, g->pad_w = g->pad_w >= g->kernel_w ? g->kernel_w - 1 : g->pad_w;
+    cv->out_h = clgan_conv_out_size(g->height, g->kernel_h, g->stride_h, g->pad_h);
+    cv->out_w = clgan_conv_out_size(g->width, g->kernel_w, g->stride_w, g->pad_w);
+    cv->first = rnd(r) % g->batch;
+    cv->count = 1 + rnd(r) % (g->batch - cv->first);
+    size_t colimg = g->kernel_h * g->kernel_w * cv->out_h * cv->out_w;
+    while (g->channels > 1 && (cv->count * g->channels * colimg > ((size_t)1 << 18) ||
+                               g->batch * g->channels * g->height * g->width > ((size_t)1 << 18)))
+        g->channels = g->channels / 2;
+    while (cv->count * g->channels * colimg > ((size_t)1 << 18) ||
+           g->batch * g->channels * g->height * g->width > ((size_t)1 << 18)) {
+        g->batch = g->batch / 2 + 1;
+        cv->first = cv->first % g->batch;
+        cv->count = cv->count < g->batch - cv->first ? cv->count : g->batch - cv->first;
+    }
+    size_t img = g->batch * g->channels * g->height * g->width;
+    size_t col = cv->count * g->channels * colimg;
+    int to_col = c->kind == CLGAN_OP_IM2COL;
+    /* A few spare column elements check that nothing past the range is written. */
+    c->in_len[0] = to_col ? img : col + rnd(r) % 3;
+    c->out_len[0] = to_col ? col + rnd(r) % 3 : img;
+    static const float betas[] = {0.0f, 1.0f, 0.5f};
+    c->f[0] = to_col ? 0.0f : betas[rnd(r) % 3];
+    snprintf(desc, desc_cap,
+             "N=%zu C=%zu H=%zu W=%zu k=%zux%zu s=%zux%zu p=%zux%zu images %zu+%zu%s%.0g", g->batch,
+             g->channels, g->height, g->width, g->kernel_h, g->kernel_w, g->stride_h, g->stride_w,
+             g->pad_h, g->pad_w, cv->first, cv->count, to_col ? "" : " beta=", (double)c->f[0]);
+}
 
 /* Builds case `idx` of op `kind` under `seed`; desc gets its one-line shape. */
 CLGAN_FAMILY_SWITCH_BEGIN
@@ -122,7 +179,9 @@ static clgan_status gen_case(enum clgan_op_kind kind, uint64_t seed, size_t idx,
     memset(oc, 0, sizeof *oc);
     c->kind = kind;
     c->n_in = n_inputs(kind);
-    c->n_out = kind == CLGAN_OP_ADAM ? 3 : kind == CLGAN_OP_SGD_MOMENTUM ? 2 : 1;
+    c->n_out = kind == CLGAN_OP_ADAM || kind == CLGAN_OP_BATCHNORM_BACKWARD ? 3
+               : kind == CLGAN_OP_SGD_MOMENTUM                             ? 2
+                                                                           : 1;
     oc->out_dtype = kind == CLGAN_OP_RAND_BITS ? CLGAN_DTYPE_U32 : CLGAN_DTYPE_F32;
     int specials = idx % 8 == 7;
     float lo0 = -2, hi0 = 2, lo1 = -2, hi1 = 2;
@@ -214,6 +273,52 @@ static clgan_status gen_case(enum clgan_op_kind kind, uint64_t seed, size_t idx,
                  (unsigned long long)c->seed, (unsigned long long)c->stream,
                  (unsigned long long)c->offset);
         break;
+    case CLGAN_OP_IM2COL:
+    case CLGAN_OP_COL2IM:
+        gen_conv(&r, c, desc, desc_cap);
+        specials = 0;
+        break;
+    case CLGAN_OP_CHANNEL_BIAS:
+    case CLGAN_OP_CHANNEL_SUM:
+    case CLGAN_OP_BATCHNORM_STATS:
+    case CLGAN_OP_BATCHNORM:
+    case CLGAN_OP_BATCHNORM_BACKWARD: {
+        /* [N, C, S]: batch 1..17, channels 1..65, S = H*W of 1..33 squared,
+         * or 1 (flat features) */
+        size_t nb = 1 + rnd(&r) % 17, ch = 1 + rnd(&r) % 65, hw = 1 + rnd(&r) % 33;
+        size_t sp = rnd(&r) % 4 == 0 ? 1 : hw * (1 + rnd(&r) % 33);
+        while (nb * ch * sp > ((size_t)1 << 18))
+            sp = sp / 2 + 1;
+        c->m = nb, c->n = ch, c->k = sp;
+        size_t total = nb * ch * sp;
+        c->in_len[0] = total;
+        c->f[0] = 1e-5f;
+        if (kind == CLGAN_OP_CHANNEL_BIAS) {
+            c->in_len[1] = ch;
+            c->out_len[0] = total;
+        } else if (kind == CLGAN_OP_CHANNEL_SUM) {
+            static const float betas[] = {0.0f, 1.0f, 0.5f};
+            c->f[0] = betas[rnd(&r) % 3];
+            c->out_len[0] = ch;
+        } else if (kind == CLGAN_OP_BATCHNORM_STATS) {
+            c->out_len[0] = 2 * ch;
+            specials = 0;
+        } else {
+            c->in_len[1] = 2 * ch;
+            c->in_len[2] = ch;
+            c->in_len[3] = kind == CLGAN_OP_BATCHNORM ? ch : total;
+            c->out_len[0] = total;
+            if (kind == CLGAN_OP_BATCHNORM_BACKWARD) {
+                c->out_len[1] = c->out_len[2] = ch;
+                c->f[1] = rnd(&r) & 1 ? 1.0f : 0.0f;
+                specials = 0;
+            }
+        }
+        snprintf(desc, desc_cap, "N=%zu C=%zu spatial=%zu%s%s", nb, ch, sp,
+                 kind == CLGAN_OP_BATCHNORM_BACKWARD && c->f[1] != 0 ? " accumulate" : "",
+                 specials ? " with NaN/inf/0/1e4 inputs" : "");
+        break;
+    }
     default: /* elementwise */
         c->in_len[0] = c->in_len[1] = c->out_len[0] = n;
         if (kind == CLGAN_OP_TANH_BACKWARD)
@@ -236,7 +341,14 @@ static clgan_status gen_case(enum clgan_op_kind kind, uint64_t seed, size_t idx,
             return clgan_set_error(CLGAN_ENOMEM, "opcheck: out of host memory");
         /* Targets of BCE stay in [0,1]: only logits get special values. */
         int targets = i == 1 && (kind == CLGAN_OP_BCE_LOGITS || kind == CLGAN_OP_BCE_LOGITS_BACKWARD);
+        /* Batch-norm statistics: a mean in [-0.5, 0.5], a variance in
+         * [0.05, 2]. */
+        if (i == 1 && (kind == CLGAN_OP_BATCHNORM || kind == CLGAN_OP_BATCHNORM_BACKWARD))
+            for (size_t j = 0; j < c->in_len[1]; j++)
+                oc->in[1][j] = j < c->n ? 0.25f * oc->in[1][j] : 0.05f + 0.5f * fabsf(oc->in[1][j]) * 1.95f;
         if (specials && !targets && (is_elementwise(kind) || kind == CLGAN_OP_GEMM ||
+                                     kind == CLGAN_OP_CHANNEL_BIAS || kind == CLGAN_OP_CHANNEL_SUM ||
+                                     kind == CLGAN_OP_IM2COL || (kind == CLGAN_OP_BATCHNORM && i == 0) ||
                                      kind == CLGAN_OP_SUM_ROWS || kind == CLGAN_OP_SUM_COLS ||
                                      kind == CLGAN_OP_MEAN || kind == CLGAN_OP_SUMSQ ||
                                      kind == CLGAN_OP_BCE_LOGITS || kind == CLGAN_OP_ADD_ROW))
@@ -298,6 +410,18 @@ static clgan_status call_op(const struct clgan_ref_case *c, struct clgan_tensor 
         return clgan_rand_uniform(&to[0], c->seed, c->stream, c->offset, c->f[0], c->f[1]);
     case CLGAN_OP_RAND_NORMAL:
         return clgan_rand_normal(&to[0], c->seed, c->stream, c->offset, c->f[0], c->f[1]);
+    case CLGAN_OP_IM2COL:
+        return clgan_im2col(&ti[0], &c->conv.g, c->conv.first, c->conv.count, &to[0]);
+    case CLGAN_OP_COL2IM:
+        return clgan_col2im(&ti[0], &c->conv.g, c->conv.first, c->conv.count, c->f[0], &to[0]);
+    case CLGAN_OP_CHANNEL_BIAS: return clgan_channel_bias(&ti[0], &ti[1], c->k, &to[0]);
+    case CLGAN_OP_CHANNEL_SUM: return clgan_channel_sum(&ti[0], c->k, c->f[0], &to[0]);
+    case CLGAN_OP_BATCHNORM_STATS: return clgan_batchnorm_stats(&ti[0], c->k, &to[0]);
+    case CLGAN_OP_BATCHNORM:
+        return clgan_batchnorm(&ti[0], &ti[1], &ti[2], &ti[3], c->k, c->f[0], &to[0]);
+    case CLGAN_OP_BATCHNORM_BACKWARD:
+        return clgan_batchnorm_backward(&ti[0], &ti[1], &ti[2], &ti[3], c->k, c->f[0], c->f[1],
+                                        &to[0], &to[1], &to[2]);
     case CLGAN_OP_COUNT:
         break;
     }
@@ -310,7 +434,7 @@ static clgan_status run_case(clgan_backend *be, const struct ocase *oc, float *r
                              size_t *canary_bad)
 {
     const struct clgan_ref_case *c = &oc->rc;
-    struct clgan_tensor ti[2], to[3];
+    struct clgan_tensor ti[4], to[3];
     clgan_buffer *ob[3] = {NULL, NULL, NULL};
     float *host[3] = {NULL, NULL, NULL};
     int n_ti = 0;

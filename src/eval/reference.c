@@ -79,6 +79,142 @@ static double bce_term(double x, double t)
     return fmax(x, 0.0) - x * t + log1p(exp(-fabs(x)));
 }
 
+/* im2col by its definition, with signed coordinates. */
+static void ref_im2col(const struct clgan_ref_case *c, double *o)
+{
+    const struct clgan_op_conv *cv = &c->conv;
+    const struct clgan_conv_geom *g = &cv->g;
+    long C = (long)g->channels, H = (long)g->height, W = (long)g->width;
+    long KH = (long)g->kernel_h, KW = (long)g->kernel_w, OH = (long)cv->out_h, OW = (long)cv->out_w;
+    size_t idx = 0;
+    for (long n = 0; n < (long)cv->count; n++)
+        for (long ch = 0; ch < C; ch++)
+            for (long i = 0; i < KH; i++)
+                for (long j = 0; j < KW; j++)
+                    for (long oy = 0; oy < OH; oy++)
+                        for (long ox = 0; ox < OW; ox++) {
+                            long y = oy * (long)g->stride_h - (long)g->pad_h + i;
+                            long x = ox * (long)g->stride_w - (long)g->pad_w + j;
+                            long img = (long)cv->first + n;
+                            o[idx++] = (y >= 0 && y < H && x >= 0 && x < W)
+                                           ? c->in[0][((img * C + ch) * H + y) * W + x]
+                                           : 0.0;
+                        }
+}
+
+/* col2im as the scatter that im2col's adjoint is (the backends gather):
+ * every column entry is added to the pixel it came from. */
+static void ref_col2im(const struct clgan_ref_case *c, double *o, double *bd)
+{
+    const struct clgan_op_conv *cv = &c->conv;
+    const struct clgan_conv_geom *g = &cv->g;
+    long C = (long)g->channels, H = (long)g->height, W = (long)g->width;
+    long KH = (long)g->kernel_h, KW = (long)g->kernel_w, OH = (long)cv->out_h, OW = (long)cv->out_w;
+    size_t plane = (size_t)(C * H * W), first = cv->first * plane, len = cv->count * plane;
+    double *sa = calloc(len, sizeof *sa);
+    for (size_t e = 0; e < len; e++) {
+        double init = c->f[0] == 0 ? 0.0 : (double)c->f[0] * c->out_init[0][first + e];
+        o[first + e] = init;
+        if (sa)
+            sa[e] = fabs(init);
+    }
+    size_t idx = 0;
+    for (long n = 0; n < (long)cv->count; n++)
+        for (long ch = 0; ch < C; ch++)
+            for (long i = 0; i < KH; i++)
+                for (long j = 0; j < KW; j++)
+                    for (long oy = 0; oy < OH; oy++)
+                        for (long ox = 0; ox < OW; ox++, idx++) {
+                            long y = oy * (long)g->stride_h - (long)g->pad_h + i;
+                            long x = ox * (long)g->stride_w - (long)g->pad_w + j;
+                            if (y < 0 || y >= H || x < 0 || x >= W)
+                                continue;
+                            size_t e = (size_t)(((n * C + ch) * H + y) * W + x);
+                            o[first + e] += c->in[0][idx];
+                            if (sa)
+                                sa[e] += fabs((double)c->in[0][idx]);
+                        }
+    size_t K = (size_t)(KH * KW) + 1;
+    for (size_t e = 0; e < len; e++)
+        bd[first + e] = sa ? 2.0 * (double)(K + 2) * CLGAN_REF_U * sa[e] : INFINITY;
+    free(sa);
+}
+
+/* Batch norm: [N, C, S] = [m, n, k]; stats in[1] = mean, var. */
+static void ref_batchnorm(const struct clgan_ref_case *c, double *out[3], double *bound[3])
+{
+    const size_t N = c->m, C = c->n, S = c->k;
+    const double M = (double)(N * S), eps = c->f[0];
+    const float *x = c->in[0];
+    for (size_t ch = 0; ch < C; ch++) {
+        if (c->kind == CLGAN_OP_BATCHNORM_STATS) {
+            double s = 0, sa = 0, q = 0, qa = 0;
+            for (size_t nn = 0; nn < N; nn++)
+                for (size_t e = 0; e < S; e++) {
+                    s += x[(nn * C + ch) * S + e];
+                    sa += fabs((double)x[(nn * C + ch) * S + e]);
+                }
+            double mean = s / M;
+            for (size_t nn = 0; nn < N; nn++)
+                for (size_t e = 0; e < S; e++) {
+                    double d = x[(nn * C + ch) * S + e] - mean;
+                    q += d * d;
+                    qa += fabs(d) * (fabs(d) + 2.0 * (M + 2) * CLGAN_REF_U * sa / M);
+                }
+            out[0][ch] = mean;
+            out[0][C + ch] = q / M;
+            bound[0][ch] = 2.0 * (M + 2) * CLGAN_REF_U * sa / M;
+            /* the sum of squares, plus the float mean's error entering each
+             * deviation (both sides compute the deviations in float) */
+            bound[0][C + ch] = 4.0 * (M + 4) * CLGAN_REF_U * qa / M;
+            continue;
+        }
+        const double mean = c->in[1][ch], var = c->in[1][C + ch], g = c->in[2][ch];
+        const double inv = 1.0 / sqrt(var + eps);
+        if (c->kind == CLGAN_OP_BATCHNORM) {
+            const double b = c->in[3][ch];
+            for (size_t nn = 0; nn < N; nn++)
+                for (size_t e = 0; e < S; e++) {
+                    size_t i = (nn * C + ch) * S + e;
+                    double t = g * (x[i] - mean) * inv;
+                    out[0][i] = t + b;
+                    bound[0][i] = 8.0 * CLGAN_REF_U * (fabs(t) + fabs(b) + fabs(g * mean * inv));
+                }
+            continue;
+        }
+        /* backward */
+        const float *dy = c->in[3];
+        double sdy = 0, sdyx = 0, ady = 0, adyx = 0;
+        for (size_t nn = 0; nn < N; nn++)
+            for (size_t e = 0; e < S; e++) {
+                size_t i = (nn * C + ch) * S + e;
+                double xh = (x[i] - mean) * inv;
+                sdy += dy[i];
+                sdyx += dy[i] * xh;
+                ady += fabs((double)dy[i]);
+                adyx += fabs(dy[i] * xh) + fabs(dy[i] * mean * inv);
+            }
+        const double acc = c->f[1];
+        double ig = acc == 0 ? 0.0 : acc * c->out_init[1][ch];
+        double ib = acc == 0 ? 0.0 : acc * c->out_init[2][ch];
+        out[1][ch] = ig + sdyx;
+        out[2][ch] = ib + sdy;
+        bound[1][ch] = 2.0 * (M + 8) * CLGAN_REF_U * (adyx + fabs(ig));
+        bound[2][ch] = 2.0 * (M + 2) * CLGAN_REF_U * (ady + fabs(ib));
+        const double k = g * inv;
+        for (size_t nn = 0; nn < N; nn++)
+            for (size_t e = 0; e < S; e++) {
+                size_t i = (nn * C + ch) * S + e;
+                double xh = (x[i] - mean) * inv;
+                out[0][i] = k * (dy[i] - sdy / M - xh * sdyx / M);
+                bound[0][i] = fabs(k) * (8.0 * CLGAN_REF_U * (fabs((double)dy[i]) + ady / M +
+                                                               fabs(xh) * adyx / M) +
+                                         fabs(xh) * bound[1][ch] / M + bound[2][ch] / M) +
+                              8.0 * CLGAN_REF_U * fabs(out[0][i]);
+            }
+    }
+}
+
 clgan_status clgan_ref_run(const struct clgan_ref_case *c, double *out[3], double *bound[3])
 {
     for (int i = 0; i < c->n_out; i++) {
@@ -202,6 +338,36 @@ clgan_status clgan_ref_run(const struct clgan_ref_case *c, double *out[3], doubl
             /* float log/cos near their poles: allow a few ulps of |z|*std */
             bd[i] = 64.0 * CLGAN_REF_U * fabs(c->f[1]) * (fabs(z) + 1.0);
         }
+        break;
+    case CLGAN_OP_IM2COL:
+        ref_im2col(c, o);
+        break;
+    case CLGAN_OP_COL2IM:
+        ref_col2im(c, o, bd);
+        break;
+    case CLGAN_OP_CHANNEL_BIAS:
+        for (size_t i = 0; i < c->m * c->n; i++)
+            for (size_t e = 0; e < c->k; e++)
+                o[i * c->k + e] = (double)x[i * c->k + e] + y[i % c->n];
+        break;
+    case CLGAN_OP_CHANNEL_SUM:
+        for (size_t ch = 0; ch < c->n; ch++) {
+            double s = 0, sa = 0;
+            for (size_t nn = 0; nn < c->m; nn++)
+                for (size_t e = 0; e < c->k; e++) {
+                    double v = x[(nn * c->n + ch) * c->k + e];
+                    s += v;
+                    sa += fabs(v);
+                }
+            double init = c->f[0] == 0 ? 0.0 : c->f[0] * (double)c->out_init[0][ch];
+            o[ch] = init + s;
+            bd[ch] = 2.0 * (double)(c->m * c->k + 2) * CLGAN_REF_U * (sa + fabs(init));
+        }
+        break;
+    case CLGAN_OP_BATCHNORM_STATS:
+    case CLGAN_OP_BATCHNORM:
+    case CLGAN_OP_BATCHNORM_BACKWARD:
+        ref_batchnorm(c, out, bound);
         break;
     case CLGAN_OP_COUNT:
         return clgan_set_error(CLGAN_EINVAL, "reference: op count is not an op");

@@ -16,8 +16,9 @@ struct clgan_ref_case {
     float f[6];          /* op parameters as the public call takes them */
     uint64_t seed, stream, offset, step;
     int n_in, n_out;
-    const float *in[2];
-    size_t in_len[2];
+    const float *in[4];
+    size_t in_len[4];
+    struct clgan_op_conv conv; /* im2col, col2im: geometry and image range */
     const float *out_init[3];
     size_t out_len[3];
 };

@@ -14,6 +14,9 @@ void clgan_cpu_sgemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, flo
  * "AVX2+FMA", "SSE2", "generic"). */
 const char *clgan_cpu_simd_name(void);
 
+/* The convolution and batch-norm ops (cpu_conv.c). */
+clgan_status clgan_cpu_conv_exec(const struct clgan_op *op);
+
 /* Runs one validated op on host memory. */
 clgan_status clgan_cpu_exec(clgan_backend *be, const struct clgan_op *op);
 

@@ -271,6 +271,14 @@ clgan_status clgan_cpu_exec(clgan_backend *be, const struct clgan_op *op)
     case CLGAN_OP_RAND_NORMAL:
         random_fill(op);
         return CLGAN_OK;
+    case CLGAN_OP_IM2COL:
+    case CLGAN_OP_COL2IM:
+    case CLGAN_OP_CHANNEL_BIAS:
+    case CLGAN_OP_CHANNEL_SUM:
+    case CLGAN_OP_BATCHNORM_STATS:
+    case CLGAN_OP_BATCHNORM:
+    case CLGAN_OP_BATCHNORM_BACKWARD:
+        return clgan_cpu_conv_exec(op);
     case CLGAN_OP_COUNT:
         break;
     }

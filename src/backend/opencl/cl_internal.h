@@ -43,7 +43,14 @@
     XX(SGD_MOMENTUM, "k_sgd_momentum", EW)                                \
     XX(RAND_BITS, "k_rand_bits", EW)                                      \
     XX(RAND_UNIFORM, "k_rand_uniform", EW)                                \
-    XX(RAND_NORMAL, "k_rand_normal", EW)
+    XX(RAND_NORMAL, "k_rand_normal", EW)                                  \
+    XX(IM2COL, "k_im2col", EW)                                            \
+    XX(COL2IM, "k_col2im", EW)                                            \
+    XX(CHANNEL_BIAS, "k_channel_bias", EW)                                \
+    XX(CHANNEL_SUM, "k_channel_sum", RED)                                 \
+    XX(BN_STATS, "k_bn_stats", RED)                                       \
+    XX(BN_APPLY, "k_bn_apply", EW)                                        \
+    XX(BN_BACKWARD, "k_bn_backward", RED)
 
 enum clgan_cl_kernel_id {
 #define CLGAN_XX_KID(id, name, cls) CLGAN_CL_K_##id,

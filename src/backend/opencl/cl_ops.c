@@ -205,6 +205,67 @@ static clgan_status rand_fill(struct clgan_cl *cl, enum clgan_cl_kernel_id id,
            ARG_F32(op->f[1]));
 }
 
+/* ---------------------------------------------------------------- convolution, batch norm */
+
+/* im2col (one item per column element) and col2im (one per pixel: a gather). */
+static clgan_status conv_cols(struct clgan_cl *cl, const struct clgan_op *op, const char *name)
+{
+    const struct clgan_op_conv *cv = &op->conv;
+    const struct clgan_conv_geom *g = &cv->g;
+    if (op->kind == CLGAN_OP_IM2COL) {
+        size_t total = cv->count * g->channels * g->kernel_h * g->kernel_w * cv->out_h * cv->out_w;
+        LAUNCH(cl, CLGAN_CL_K_IM2COL, name, total, ARG_MEM(op->in[0]), ARG_OFF(op->in[0]),
+               ARG_MEM(op->out[0]), ARG_OFF(op->out[0]), ARG_U64(g->channels), ARG_U64(g->height),
+               ARG_U64(g->width), ARG_U64(g->kernel_h), ARG_U64(g->kernel_w), ARG_U64(g->stride_h),
+               ARG_U64(g->stride_w), ARG_U64(g->pad_h), ARG_U64(g->pad_w), ARG_U64(cv->out_h),
+               ARG_U64(cv->out_w), ARG_U64(cv->first), ARG_U64(total));
+    }
+    size_t total = cv->count * g->channels * g->height * g->width;
+    LAUNCH(cl, CLGAN_CL_K_COL2IM, name, total, ARG_MEM(op->in[0]), ARG_OFF(op->in[0]),
+           ARG_MEM(op->out[0]), ARG_OFF(op->out[0]), ARG_U64(g->channels), ARG_U64(g->height),
+           ARG_U64(g->width), ARG_U64(g->kernel_h), ARG_U64(g->kernel_w), ARG_U64(g->stride_h),
+           ARG_U64(g->stride_w), ARG_U64(g->pad_h), ARG_U64(g->pad_w), ARG_U64(cv->out_h),
+           ARG_U64(cv->out_w), ARG_U64(cv->first), ARG_U64(total), ARG_F32(op->f[0]));
+}
+
+/* Per-channel ops on [N, C, S] = [m, n, k]. The reductions run one
+ * work-group per channel. */
+CLGAN_FAMILY_SWITCH_BEGIN
+static clgan_status channel_op(struct clgan_cl *cl, const struct clgan_op *op, const char *name)
+{
+    size_t total = op->m * op->n * op->k, r = cl->reduce_local;
+    switch (op->kind) {
+    case CLGAN_OP_CHANNEL_BIAS:
+        LAUNCH(cl, CLGAN_CL_K_CHANNEL_BIAS, name, total, ARG_MEM(op->in[0]), ARG_OFF(op->in[0]),
+               ARG_MEM(op->in[1]), ARG_OFF(op->in[1]), ARG_MEM(op->out[0]), ARG_OFF(op->out[0]),
+               ARG_U64(op->n), ARG_U64(op->k), ARG_U64(total));
+    case CLGAN_OP_CHANNEL_SUM:
+        LAUNCH(cl, CLGAN_CL_K_CHANNEL_SUM, name, op->n * r, ARG_MEM(op->in[0]), ARG_OFF(op->in[0]),
+               ARG_MEM(op->out[0]), ARG_OFF(op->out[0]), ARG_U64(op->m), ARG_U64(op->n),
+               ARG_U64(op->k), ARG_F32(op->f[0]), ARG_LOCAL(r * sizeof(cl_float)));
+    case CLGAN_OP_BATCHNORM_STATS:
+        LAUNCH(cl, CLGAN_CL_K_BN_STATS, name, op->n * r, ARG_MEM(op->in[0]), ARG_OFF(op->in[0]),
+               ARG_MEM(op->out[0]), ARG_OFF(op->out[0]), ARG_U64(op->m), ARG_U64(op->n),
+               ARG_U64(op->k), ARG_LOCAL(r * sizeof(cl_float)));
+    case CLGAN_OP_BATCHNORM:
+        LAUNCH(cl, CLGAN_CL_K_BN_APPLY, name, total, ARG_MEM(op->in[0]), ARG_OFF(op->in[0]),
+               ARG_MEM(op->in[1]), ARG_OFF(op->in[1]), ARG_MEM(op->in[2]), ARG_OFF(op->in[2]),
+               ARG_MEM(op->in[3]), ARG_OFF(op->in[3]), ARG_MEM(op->out[0]), ARG_OFF(op->out[0]),
+               ARG_U64(op->n), ARG_U64(op->k), ARG_U64(total), ARG_F32(op->f[0]));
+    case CLGAN_OP_BATCHNORM_BACKWARD:
+        LAUNCH(cl, CLGAN_CL_K_BN_BACKWARD, name, op->n * r, ARG_MEM(op->in[0]), ARG_OFF(op->in[0]),
+               ARG_MEM(op->in[1]), ARG_OFF(op->in[1]), ARG_MEM(op->in[2]), ARG_OFF(op->in[2]),
+               ARG_MEM(op->in[3]), ARG_OFF(op->in[3]), ARG_MEM(op->out[0]), ARG_OFF(op->out[0]),
+               ARG_MEM(op->out[1]), ARG_OFF(op->out[1]), ARG_MEM(op->out[2]), ARG_OFF(op->out[2]),
+               ARG_U64(op->m), ARG_U64(op->n), ARG_U64(op->k), ARG_F32(op->f[0]),
+               ARG_F32(op->f[1]), ARG_LOCAL(r * sizeof(cl_float)));
+    default:
+        break;
+    }
+    return clgan_set_error(CLGAN_EINTERNAL, "opencl backend: %s is not a channel op", name);
+}
+CLGAN_FAMILY_SWITCH_END
+
 /* ---------------------------------------------------------------- dispatch */
 
 clgan_status clgan_cl_exec(clgan_backend *be, const struct clgan_op *op)
@@ -268,6 +329,15 @@ clgan_status clgan_cl_exec(clgan_backend *be, const struct clgan_op *op)
         return rand_fill(cl, CLGAN_CL_K_RAND_UNIFORM, op, 2, name);
     case CLGAN_OP_RAND_NORMAL:
         return rand_fill(cl, CLGAN_CL_K_RAND_NORMAL, op, 1, name);
+    case CLGAN_OP_IM2COL:
+    case CLGAN_OP_COL2IM:
+        return conv_cols(cl, op, name);
+    case CLGAN_OP_CHANNEL_BIAS:
+    case CLGAN_OP_CHANNEL_SUM:
+    case CLGAN_OP_BATCHNORM_STATS:
+    case CLGAN_OP_BATCHNORM:
+    case CLGAN_OP_BATCHNORM_BACKWARD:
+        return channel_op(cl, op, name);
     case CLGAN_OP_COUNT:
         break;
     }

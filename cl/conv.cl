@@ -1,0 +1,88 @@
+/* conv.cl: im2col and col2im for convolutions built on GEMM, and the
+ * per-channel bias and sum of NCHW tensors. col2im gathers: each pixel adds
+ * the column entries it feeds in a fixed order, so no atomics are needed and
+ * the result is deterministic. Geometry as in struct clgan_conv_geom. */
+
+/* One work-item per column element of images first .. first+count-1:
+ * index = (((n*C + c)*KH + i)*KW + j)*OH*OW + oy*OW + ox. */
+__kernel void k_im2col(__global const float *x, ulong xo, __global float *col, ulong co,
+                       ulong C, ulong H, ulong W, ulong KH, ulong KW, ulong SH, ulong SW, ulong PH,
+                       ulong PW, ulong OH, ulong OW, ulong first, ulong total)
+{
+    size_t t = get_global_id(0);
+    if (t >= total)
+        return;
+    ulong ox = t % OW, oy = (t / OW) % OH, r = t / (OW * OH);
+    ulong j = r % KW, i = (r / KW) % KH, c = (r / (KW * KH)) % C, n = r / (KW * KH * C);
+    /* Unsigned wrap-around sends a row above the image past H. */
+    ulong iy = oy * SH + i - PH, ix = ox * SW + j - PW;
+    float v = 0.0f;
+    if (iy < H && ix < W)
+        v = x[xo + (((first + n) * C + c) * H + iy) * W + ix];
+    col[co + t] = v;
+}
+
+/* One work-item per pixel of images first .. first+count-1: x = beta*x +
+ * the sum over kernel rows i, then columns j, of the entries it fed. */
+__kernel void k_col2im(__global const float *col, ulong co, __global float *x, ulong xo,
+                       ulong C, ulong H, ulong W, ulong KH, ulong KW, ulong SH, ulong SW, ulong PH,
+                       ulong PW, ulong OH, ulong OW, ulong first, ulong total, float beta)
+{
+    size_t t = get_global_id(0);
+    if (t >= total)
+        return;
+    ulong xx = t % W, y = (t / W) % H, p = t / (W * H); /* p = n*C + c */
+    __global const float *src = col + co + p * KH * KW * OH * OW;
+    float s = 0.0f;
+    for (ulong i = 0; i < KH; i++) {
+        ulong ty = y + PH - i;
+        if (ty > y + PH || ty % SH != 0 || ty / SH >= OH)
+            continue;
+        for (ulong j = 0; j < KW; j++) {
+            ulong tx = xx + PW - j;
+            if (tx > xx + PW || tx % SW != 0 || tx / SW >= OW)
+                continue;
+            s += src[(i * KW + j) * OH * OW + (ty / SH) * OW + tx / SW];
+        }
+    }
+    ulong e = xo + first * C * H * W + t;
+    x[e] = beta == 0.0f ? s : beta * x[e] + s;
+}
+
+/* out[n][c][s] = x[n][c][s] + bias[c] over total = N*C*S elements. */
+__kernel void k_channel_bias(__global const float *x, ulong xo, __global const float *b, ulong bo,
+                             __global float *out, ulong oo, ulong C, ulong S, ulong total)
+{
+    size_t t = get_global_id(0);
+    if (t >= total)
+        return;
+    out[oo + t] = x[xo + t] + b[bo + (t / S) % C];
+}
+
+/* Sum of channel c of x [N, C, S] (work-group c): item l takes elements l,
+ * l+L, ... of the channel's N*S in order, then the fixed tree. Called by
+ * every item; the value is valid in all. */
+float clgan_channel_total(__global const float *x, ulong xo, ulong N, ulong C, ulong S, ulong c,
+                          float shift, int square, __local float *tmp)
+{
+    uint l = get_local_id(0), L = get_local_size(0);
+    float s = 0.0f, k = 0.0f;
+    for (ulong e = l; e < N * S; e += L) {
+        float v = x[xo + ((e / S) * C + c) * S + e % S] - shift;
+        clgan_kahan_add(&s, &k, square ? v * v : v);
+    }
+    s = clgan_group_sum(tmp, s);
+    /* tmp is reused by the next sum of the same group. */
+    barrier(CLK_LOCAL_MEM_FENCE);
+    return s;
+}
+
+/* out[c] = beta*out[c] + sum over n, s of x[n][c][s]; one group per channel. */
+__kernel void k_channel_sum(__global const float *x, ulong xo, __global float *out, ulong oo,
+                            ulong N, ulong C, ulong S, float beta, __local float *tmp)
+{
+    ulong c = get_group_id(0);
+    float s = clgan_channel_total(x, xo, N, C, S, c, 0.0f, 0, tmp);
+    if (get_local_id(0) == 0)
+        out[oo + c] = beta == 0.0f ? s : beta * out[oo + c] + s;
+}
