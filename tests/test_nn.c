@@ -354,6 +354,107 @@ START_TEST(test_gan_objectives_fd)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------ conv layers */
+
+/* He init: with N(0, 0.02) weights a step of eps = 1e-2 before a batch norm
+ * (which divides the weights' scale out) is no longer small. */
+#define CONV(k_, u_, ker, st, pd, op, nb)                                                       \
+    {.kind = (k_), .units = (u_), .init = CLGAN_INIT_HE, .kernel = (ker), .stride = (st), .pad = (pd), \
+     .out_pad = (op), .no_bias = (nb)}
+
+START_TEST(test_conv_layers_fd)
+{
+    open_backends();
+    for (int b = 0; b < n_backends; b++) {
+        clgan_backend *be = backends[b];
+        /* rows are images [2, 5, 4] (40 values) */
+        struct clgan_layer_spec c2[] = {CONV(CLGAN_LAYER_CONV2D, 3, 3, 2, 1, 0, 0)};
+        c2[0].in_shape[0] = 2, c2[0].in_shape[1] = 5, c2[0].in_shape[2] = 4;
+        check_model(be, "conv2d", c2, 1, 40, 3, 0, 0);
+        struct clgan_layer_spec ct[] = {CONV(CLGAN_LAYER_CONV_TRANSPOSE2D, 2, 4, 2, 1, 1, 0)};
+        ct[0].in_shape[0] = 2, ct[0].in_shape[1] = 5, ct[0].in_shape[2] = 4;
+        check_model(be, "conv_transpose2d", ct, 1, 40, 2, 0, 0);
+        struct clgan_layer_spec bn2[] = {{.kind = CLGAN_LAYER_BATCHNORM}};
+        bn2[0].in_shape[0] = 2, bn2[0].in_shape[1] = 5, bn2[0].in_shape[2] = 4;
+        check_model(be, "batchnorm (feature maps)", bn2, 1, 40, 3, 0, 0);
+        const struct clgan_layer_spec bn1[] = {LIN(6, CLGAN_INIT_HE), {.kind = CLGAN_LAYER_BATCHNORM}};
+        check_model(be, "linear + batchnorm (flat)", bn1, 2, 5, 4, 0, 0);
+        /* linear -> image -> BN -> tanh -> transposed conv without bias ->
+         * conv -> BN -> flatten -> linear */
+        struct clgan_layer_spec st[] = {
+            LIN(18, CLGAN_INIT_HE), CONV(CLGAN_LAYER_CONV_TRANSPOSE2D, 3, 4, 2, 1, 0, 1),
+            {.kind = CLGAN_LAYER_BATCHNORM}, {.kind = CLGAN_LAYER_TANH},
+            CONV(CLGAN_LAYER_CONV2D, 2, 3, 2, 0, 0, 0), {.kind = CLGAN_LAYER_BATCHNORM},
+            LIN(2, CLGAN_INIT_GLOROT)};
+        st[0].no_bias = 1;
+        st[1].in_shape[0] = 2, st[1].in_shape[1] = st[1].in_shape[2] = 3;
+        check_model(be, "conv stack", st, sizeof st / sizeof st[0], 4, 5, 0, 0);
+    }
+}
+END_TEST
+
+START_TEST(test_dcgan_objectives_fd)
+{
+    /* A small DCGAN: G z(3) -> linear 18 (no bias) -> BN -> tanh ->
+     * [2, 3, 3] -> transposed conv 4x4/2 -> [1, 6, 6] -> tanh; D [1, 6, 6]
+     * -> conv 4x4/2 (no bias) -> [2, 3, 3] -> BN -> tanh -> conv 3x3 ->
+     * logit. tanh where DCGAN has (leaky) ReLU: after a batch norm many
+     * values sit near the kink, and central differences across a kink miss
+     * (the ReLU family is checked on its own above). */
+    open_backends();
+    const size_t batch = 6, dim = 36, zd = 3;
+    for (int b = 0; b < n_backends; b++) {
+        clgan_backend *be = backends[b];
+        struct clgan_layer_spec gs[] = {LIN(18, CLGAN_INIT_HE), {.kind = CLGAN_LAYER_BATCHNORM},
+                                        {.kind = CLGAN_LAYER_TANH},
+                                        CONV(CLGAN_LAYER_CONV_TRANSPOSE2D, 1, 4, 2, 1, 0, 1),
+                                        {.kind = CLGAN_LAYER_TANH}};
+        gs[0].no_bias = 1;
+        gs[3].in_shape[0] = 2, gs[3].in_shape[1] = gs[3].in_shape[2] = 3;
+        struct clgan_layer_spec ds[] = {CONV(CLGAN_LAYER_CONV2D, 2, 4, 2, 1, 0, 1),
+                                        {.kind = CLGAN_LAYER_BATCHNORM},
+                                        {.kind = CLGAN_LAYER_TANH},
+                                        CONV(CLGAN_LAYER_CONV2D, 1, 3, 1, 0, 0, 1)};
+        ds[0].in_shape[0] = 1, ds[0].in_shape[1] = ds[0].in_shape[2] = 6;
+        clgan_model *G, *D;
+        ck_assert_ok(clgan_model_new(be, zd, gs, 5, batch, 9, 0x100, &G));
+        ck_assert_ok(clgan_model_new(be, dim, ds, 4, 2 * batch, 9, 0x200, &D));
+        ck_assert_uint_eq(clgan_model_out_dim(G), dim);
+        ck_assert_uint_eq(clgan_model_out_dim(D), 1);
+        struct gan g;
+        ck_assert_ok(gan_init(&g, G, D, NULL, NULL, CLGAN_LOSS_NS, 0.0f, batch, 1));
+        struct clgan_tensor real, z;
+        tensor_rand(&real, be, batch * dim, 41, 1.0f, 0);
+        tensor_rand(&z, be, batch * zd, 42, 1.0f, 0);
+        for (int d = 1; d >= 0; d--) {
+            struct gan_obj o = {.g = &g, .real = &real, .z = &z, .d = d};
+            clgan_model *net = d ? D : G;
+            for (size_t k = 0; k < clgan_model_tensor_count(net); k++) {
+                struct clgan_tensor p, pg;
+                ck_assert_ok(clgan_model_tensor(net, k, &p, &pg));
+                size_t n = clgan_tensor_numel(&p);
+                float *a = malloc(n * sizeof *a);
+                gan_objective(&o);
+                ck_assert_ok(clgan_tensor_read(&pg, a, n));
+                char label[128];
+                snprintf(label, sizeof label, "DCGAN %s objective on %s: %s", d ? "D" : "G",
+                         clgan_backend_name(be), p.name);
+                fd_check(label, gan_objective, &o, &p, a, 24, 0.03);
+                free(a);
+            }
+            if (b)
+                opencl_checks++;
+        }
+        clgan_tensor_release(&real);
+        clgan_tensor_release(&z);
+        gan_release(&g);
+        clgan_model_free(G);
+        clgan_model_free(D);
+    }
+}
+END_TEST
+
 /* ------------------------------------------------------------ dropout masks */
 
 START_TEST(test_dropout_masks)
@@ -537,6 +638,8 @@ int main(void)
     tcase_add_test(core, test_layers_fd);
     tcase_add_test(core, test_losses_fd);
     tcase_add_test(core, test_gan_objectives_fd);
+    tcase_add_test(core, test_conv_layers_fd);
+    tcase_add_test(core, test_dcgan_objectives_fd);
     tcase_add_test(core, test_dropout_masks);
     suite_add_tcase(s, core);
     TCase *lim = tcase_create("Limits");

@@ -22,24 +22,45 @@ enum clgan_layer_kind {
     CLGAN_LAYER_LEAKY_RELU,  /* arg = slope for x < 0 */
     CLGAN_LAYER_TANH,
     CLGAN_LAYER_SIGMOID,
-    CLGAN_LAYER_DROPOUT      /* arg = drop probability p in [0, 1) */
+    CLGAN_LAYER_DROPOUT,     /* arg = drop probability p in [0, 1) */
+    CLGAN_LAYER_CONV2D,      /* units = output channels; W [units, C, k, k] */
+    CLGAN_LAYER_CONV_TRANSPOSE2D, /* units = output channels; W [C, units, k, k] */
+    CLGAN_LAYER_BATCHNORM    /* per channel of the input shape; arg = momentum
+                                of the running averages (0: 0.1) */
 };
 
-/* Weight initialisation of a linear layer; biases start at zero. Weights are
+/* Weight initialisation of a linear or convolution layer; biases start at
+ * zero, batch-norm scales at N(1, 0.02) and shifts at zero. Weights are
  * drawn on the host from Philox (seed, stream of the layer, element index)
- * and uploaded, so every backend starts from the same bits. */
+ * and uploaded, so every backend starts from the same bits. Fan-in of a
+ * convolution: C*k*k (conv2d), units*k*k (transposed). */
 enum clgan_init {
     CLGAN_INIT_NORMAL = 0,   /* normal(0, 0.02) (DCGAN) */
-    CLGAN_INIT_GLOROT,       /* uniform(+-sqrt(6 / (in + out))) */
-    CLGAN_INIT_HE            /* normal(0, sqrt(2 / in)) */
+    CLGAN_INIT_GLOROT,       /* uniform(+-sqrt(6 / (fan_in + fan_out))) */
+    CLGAN_INIT_HE            /* normal(0, sqrt(2 / fan_in)) */
 };
 
+/* One layer. Every layer sees its input as rows of in_dim floats; layers
+ * that need a picture of it (convolutions, batch norm) view each row as an
+ * image [C, H, W] (NCHW): in_shape when given, else the previous layer's
+ * output shape ([units, 1, 1] after a linear layer; [in_dim, 1, 1] for the
+ * model's input). A linear layer after a convolution flattens its image. */
 struct clgan_layer_spec {
     enum clgan_layer_kind kind;
-    size_t units;            /* linear only: output width */
-    enum clgan_init init;    /* linear only */
-    float arg;               /* leaky ReLU slope; dropout probability */
+    size_t units;            /* linear: output width; conv: output channels */
+    enum clgan_init init;    /* linear, conv */
+    float arg;               /* leaky ReLU slope; dropout probability; BN momentum */
+    size_t kernel, stride, pad, out_pad; /* conv: square kernel, stride >= 1,
+                                            pad < kernel, out_pad < stride
+                                            (transposed only) */
+    int no_bias;             /* linear, conv: 1 drops the bias (batch norm follows) */
+    size_t in_shape[3];      /* C, H, W of the input (reshape); all 0: inherited */
 };
+
+/* Output shape [C, H, W] of a layer stack for inputs of width in_dim, from
+ * the specs alone (no backend). Errors as clgan_model_new's set-up. */
+clgan_status clgan_model_spec_shape(size_t in_dim, const struct clgan_layer_spec *layers,
+                                    size_t n_layers, size_t out_shape[3]);
 
 /* Builds a sequential model on `be` for inputs of width in_dim and at most
  * max_batch rows per forward pass. Parameters, gradients and activations are
@@ -63,7 +84,9 @@ size_t clgan_model_param_count(const clgan_model *m);
 /* Forward pass. `in` holds rows * in_dim elements (any shape with that
  * count; rows <= max_batch). *out receives a view of the result, rows x
  * out_dim, that lives in the model's activation buffer: valid until the next
- * forward call, owned by the model. training != 0 turns dropout on.
+ * forward call, owned by the model. training != 0 turns dropout on and
+ * makes batch norm normalise with this batch's statistics (and fold them
+ * into its running averages); training == 0 uses the running averages.
  * Queued, does not wait. Errors: CLGAN_ENULL, CLGAN_ESHAPE, CLGAN_ERANGE,
  * CLGAN_EBACKEND, device errors. */
 clgan_status clgan_model_forward(clgan_model *m, const struct clgan_tensor *in, int training,
@@ -83,8 +106,13 @@ clgan_status clgan_model_zero_grad(clgan_model *m);
 clgan_status clgan_model_buffers(clgan_model *m, struct clgan_tensor *params,
                                  struct clgan_tensor *grads);
 /* The parameter list: tensor i (0 <= i < count) of the model with its
- * gradient, e.g. "l0.weight" [out, in], "l0.bias" [out]. Views that borrow
- * the model. *count receives the number of tensors. */
+ * gradient, e.g. "l0.weight" [out, in], "l0.bias" [out]; convolutions
+ * "lN.weight" [4-D as in PyTorch]; batch norm "lN.weight" (scale),
+ * "lN.bias" (shift), "lN.running_mean", "lN.running_var" (the running
+ * averages live with the parameters so that checkpoints and averages of
+ * weights carry them; their gradients stay zero, so optimizers leave them
+ * alone). Views that borrow the model. *count receives the number of
+ * tensors. */
 size_t clgan_model_tensor_count(const clgan_model *m);
 clgan_status clgan_model_tensor(clgan_model *m, size_t i, struct clgan_tensor *param,
                                 struct clgan_tensor *grad);
@@ -214,6 +242,13 @@ struct clgan_train_config {
     /* A NaN or Inf in a loss or gradient: stop (CLGAN_ENONFINITE), or
      * reload the last checkpoint and go on with the learning rates halved. */
     enum clgan_on_nan { CLGAN_ON_NAN_STOP = 0, CLGAN_ON_NAN_ROLLBACK } on_nan;
+    /* The architecture of image sets: MLP (the layers above) or DCGAN
+     * (Radford et al.; image data only, square images of side 28, 32 or 64;
+     * z_dim is nz): 28 is the TensorFlow tutorial's model of
+     * bench/gan_torch.py's dcgan_models(), 32 and 64 the PyTorch examples'
+     * dcgan; ngf and ndf are G's and D's base channel counts (default 64). */
+    enum clgan_model_kind { CLGAN_MODEL_MLP = 0, CLGAN_MODEL_DCGAN } model;
+    size_t ngf, ndf;
 };
 
 /* Fills cfg with the default recipe of data set `data` (tuned for it).

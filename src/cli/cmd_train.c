@@ -189,6 +189,10 @@ static void train_usage(FILE *f)
           "  --n-data N          image sets: use the first N images\n"
           "  --epochs E          train E passes over the data (instead of --steps)\n"
           "  --sample-every K    image sets: a sample grid every K steps too\n"
+          "  --model M           image sets: mlp (default) or dcgan (square images of\n"
+          "                      side 28, 32 or 64: --size for folders)\n"
+          "  --nz N              size of the noise z (default 100 for image sets)\n"
+          "  --ngf N, --ndf N    dcgan: base channels of G and D (default 64)\n"
           "  --out DIR           run folder (created)\n"
           "  --steps N           G steps (instead of --epochs)\n"
           "  --batch B           real points per D step\n"
@@ -216,7 +220,7 @@ static void train_usage(FILE *f)
 
 enum { OPT_LR_G = 256, OPT_LR_D, OPT_LABEL_SMOOTH, OPT_LOG_EVERY, OPT_PACK, OPT_OPTIM, OPT_LABELS,
        OPT_SIZE, OPT_CHANNELS, OPT_N_DATA, OPT_EPOCHS, OPT_SAMPLE_EVERY, OPT_CKPT_EVERY, OPT_KEEP,
-       OPT_ON_NAN, OPT_RESUME };
+       OPT_ON_NAN, OPT_RESUME, OPT_MODEL, OPT_NZ, OPT_NGF, OPT_NDF };
 
 int cmd_train(int argc, char **argv)
 {
@@ -245,6 +249,10 @@ int cmd_train(int argc, char **argv)
                                          {"keep", required_argument, NULL, OPT_KEEP},
                                          {"on-nan", required_argument, NULL, OPT_ON_NAN},
                                          {"resume", required_argument, NULL, OPT_RESUME},
+                                         {"model", required_argument, NULL, OPT_MODEL},
+                                         {"nz", required_argument, NULL, OPT_NZ},
+                                         {"ngf", required_argument, NULL, OPT_NGF},
+                                         {"ndf", required_argument, NULL, OPT_NDF},
                                          {"help", no_argument, NULL, 'h'},
                                          {NULL, 0, NULL, 0}};
     /* Options are collected first, then laid over the data set's recipe. */
@@ -258,6 +266,8 @@ int cmd_train(int argc, char **argv)
     size_t ckpt_every = 0, keep = 0;
     int have_ckpt_every = 0, on_nan = -1, n_recipe = 0; /* n_recipe: flags that --resume refuses */
     const char *resume = NULL;
+    int model = -1;
+    size_t nz = 0, ngf = 0, ndf = 0;
     int c;
     optind = 1;
     opterr = 0;
@@ -371,6 +381,28 @@ int cmd_train(int argc, char **argv)
         case OPT_RESUME:
             resume = optarg;
             break;
+        case OPT_MODEL:
+            if (!strcmp(optarg, "mlp"))
+                model = CLGAN_MODEL_MLP;
+            else if (!strcmp(optarg, "dcgan"))
+                model = CLGAN_MODEL_DCGAN;
+            else {
+                cli_error("--model wants mlp or dcgan, not '%s'", optarg);
+                return CLI_USAGE;
+            }
+            break;
+        case OPT_NZ:
+            if (!cli_parse_size("--nz", optarg, 1, 65536, &nz))
+                return CLI_USAGE;
+            break;
+        case OPT_NGF:
+            if (!cli_parse_size("--ngf", optarg, 1, 1024, &ngf))
+                return CLI_USAGE;
+            break;
+        case OPT_NDF:
+            if (!cli_parse_size("--ndf", optarg, 1, 1024, &ndf))
+                return CLI_USAGE;
+            break;
         case 'h':
             train_usage(stdout);
             return CLI_OK;
@@ -384,7 +416,7 @@ int cmd_train(int argc, char **argv)
     }
     n_recipe = !!data + !!out + !!loss + !!optim + !!batch + !!d_steps + !!pack + have_seed + have_lr +
                have_lr_g + have_lr_d + have_smooth + !!labels + !!img_size + !!channels + !!n_data +
-               !!sample_every + !!log_every;
+               !!sample_every + !!log_every + (model >= 0) + !!nz + !!ngf + !!ndf;
     if (resume) {
         if (n_recipe) {
             cli_error("train: --resume continues a run with its saved config: only --steps, --epochs, "
@@ -504,6 +536,14 @@ int cmd_train(int argc, char **argv)
         cfg.keep_checkpoints = keep;
     if (on_nan >= 0)
         cfg.on_nan = (enum clgan_on_nan)on_nan;
+    if (model >= 0)
+        cfg.model = (enum clgan_model_kind)model;
+    if (nz)
+        cfg.z_dim = nz;
+    if (ngf)
+        cfg.ngf = ngf;
+    if (ndf)
+        cfg.ndf = ndf;
     if (have_lr)
         cfg.lr_g = cfg.lr_d = lr;
     if (have_lr_g)

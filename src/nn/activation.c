@@ -33,6 +33,9 @@ static clgan_status act_forward(struct nn_layer *l, const struct clgan_tensor *i
         return clgan_sigmoid(in, out);
     case CLGAN_LAYER_LINEAR:
     case CLGAN_LAYER_DROPOUT:
+    case CLGAN_LAYER_CONV2D:
+    case CLGAN_LAYER_CONV_TRANSPOSE2D:
+    case CLGAN_LAYER_BATCHNORM:
         break;
     }
     return clgan_set_error(CLGAN_EINTERNAL, "activation layer of kind %d", (int)c->kind);
@@ -55,6 +58,9 @@ static clgan_status act_backward(struct nn_layer *l, const struct clgan_tensor *
         return clgan_sigmoid_backward(&l->last_out, dout, din);
     case CLGAN_LAYER_LINEAR:
     case CLGAN_LAYER_DROPOUT:
+    case CLGAN_LAYER_CONV2D:
+    case CLGAN_LAYER_CONV_TRANSPOSE2D:
+    case CLGAN_LAYER_BATCHNORM:
         break;
     }
     return clgan_set_error(CLGAN_EINTERNAL, "activation layer of kind %d", (int)c->kind);

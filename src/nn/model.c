@@ -4,6 +4,7 @@
  * an optimizer or an all-reduce can treat a network as one vector. */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,8 +50,110 @@ static clgan_status layer_init(struct nn_layer *l, const struct clgan_layer_spec
         return nn_activation_init(l, spec, in);
     case CLGAN_LAYER_DROPOUT:
         return nn_dropout_init(l, spec, in);
+    case CLGAN_LAYER_CONV2D:
+    case CLGAN_LAYER_CONV_TRANSPOSE2D:
+        return nn_conv_init(l, spec, in);
+    case CLGAN_LAYER_BATCHNORM:
+        return nn_batchnorm_init(l, spec, in);
     }
     return clgan_set_error(CLGAN_EINVAL, "model: unknown layer kind %d", (int)spec->kind);
+}
+
+void nn_add_tensor(struct nn_layer *l, const char *name, size_t ndim, size_t d0, size_t d1, size_t d2,
+                   size_t d3)
+{
+    struct nn_tensor_desc *d = &l->desc[l->n_tensors++];
+    const size_t dims[4] = {d0, d1, d2, d3};
+    size_t n = 1;
+    d->name = name;
+    d->ndim = ndim;
+    for (size_t i = 0; i < 4; i++) {
+        d->dims[i] = i < ndim ? dims[i] : 0;
+        n *= i < ndim ? dims[i] : 1;
+    }
+    l->n_params += n;
+}
+
+void nn_init_weights(float *w, size_t n, enum clgan_init init, size_t fan_in, size_t fan_out,
+                     uint64_t seed, uint64_t stream)
+{
+    const double glorot = sqrt(6.0 / (double)(fan_in + fan_out)), he = sqrt(2.0 / (double)fan_in);
+    for (size_t i = 0; i < n; i++) {
+        switch (init) {
+        case CLGAN_INIT_GLOROT:
+            w[i] = (float)((2.0 * clgan_philox_uniform(seed, stream, i) - 1.0) * glorot);
+            break;
+        case CLGAN_INIT_HE:
+            w[i] = (float)(he * clgan_philox_normal(seed, stream, i));
+            break;
+        case CLGAN_INIT_NORMAL:
+        default:
+            w[i] = 0.02f * clgan_philox_normal(seed, stream, i);
+            break;
+        }
+    }
+}
+
+void nn_layers_free(struct nn_layer *layers, size_t n_layers)
+{
+    for (size_t i = 0; layers && i < n_layers; i++) {
+        free(layers[i].ctx);
+        layers[i].ctx = NULL;
+    }
+}
+
+clgan_status nn_layers_plan(size_t in_dim, const struct clgan_layer_spec *specs, size_t n_layers,
+                            struct nn_layer *layers)
+{
+    size_t width = in_dim, shape[3] = {in_dim, 1, 1};
+    for (size_t i = 0; i < n_layers; i++) {
+        struct nn_layer *l = &layers[i];
+        const size_t *want = specs[i].in_shape;
+        memset(l, 0, sizeof *l);
+        if (want[0] || want[1] || want[2]) {
+            if (!want[0] || !want[1] || !want[2] || want[0] > width || want[1] > width ||
+                want[2] > width || want[0] * want[1] * want[2] != width) {
+                nn_layers_free(layers, i);
+                return clgan_set_error(CLGAN_ESHAPE, "model: layer %zu: input shape %zux%zux%zu does not hold the %zu values of its input",
+                                       i, want[0], want[1], want[2], width);
+            }
+            memcpy(shape, want, sizeof shape);
+        }
+        memcpy(l->in_shape, shape, sizeof shape);
+        clgan_status s = layer_init(l, &specs[i], width);
+        if (s != CLGAN_OK) {
+            nn_layers_free(layers, i + 1);
+            return s;
+        }
+        if (!l->out_shape[0]) {
+            if (l->out_dim == width)
+                memcpy(l->out_shape, shape, sizeof shape);
+            else
+                l->out_shape[0] = l->out_dim, l->out_shape[1] = l->out_shape[2] = 1;
+        }
+        width = l->out_dim;
+        memcpy(shape, l->out_shape, sizeof shape);
+    }
+    return CLGAN_OK;
+}
+
+clgan_status clgan_model_spec_shape(size_t in_dim, const struct clgan_layer_spec *layers,
+                                    size_t n_layers, size_t out_shape[3])
+{
+    if (!layers || !out_shape)
+        return clgan_set_error(CLGAN_ENULL, "clgan_model_spec_shape: layers and out_shape must not be NULL");
+    if (n_layers == 0 || in_dim == 0)
+        return clgan_set_error(CLGAN_EINVAL, "clgan_model_spec_shape: no layers or zero input width");
+    struct nn_layer *l = calloc(n_layers, sizeof *l);
+    if (!l)
+        return clgan_set_error(CLGAN_ENOMEM, "clgan_model_spec_shape: out of memory");
+    clgan_status s = nn_layers_plan(in_dim, layers, n_layers, l);
+    if (s == CLGAN_OK) {
+        memcpy(out_shape, l[n_layers - 1].out_shape, 3 * sizeof *out_shape);
+        nn_layers_free(l, n_layers);
+    }
+    free(l);
+    return s;
 }
 
 clgan_status clgan_model_new(clgan_backend *be, size_t in_dim, const struct clgan_layer_spec *specs,
@@ -80,15 +183,15 @@ clgan_status clgan_model_new(clgan_backend *be, size_t in_dim, const struct clga
     }
 
     /* Phase 1: shapes and sizes. */
+    s = nn_layers_plan(in_dim, specs, n_layers, m->layers);
+    if (s != CLGAN_OK)
+        goto fail;
+    m->n_layers = n_layers;
     size_t width = in_dim, n_params = 0, arena = 0;
     for (size_t i = 0; i < n_layers; i++) {
-        s = layer_init(&m->layers[i], &specs[i], width);
-        if (s != CLGAN_OK)
-            goto fail;
-        m->n_layers = i + 1;
         struct nn_layer *l = &m->layers[i];
         width = l->out_dim;
-        if (width > SIZE_MAX / 8 / max_batch) {
+        if (width > SIZE_MAX / 8 / max_batch || l->scratch_per_row > SIZE_MAX / 8 / max_batch) {
             s = clgan_set_error(CLGAN_ERANGE, "clgan_model_new: %zu rows x %zu overflow", max_batch,
                                 width);
             goto fail;
@@ -128,13 +231,25 @@ clgan_status clgan_model_new(clgan_backend *be, size_t in_dim, const struct clga
             .stream = stream + i,
             .drop_stream = stream + 0x1000 + i,
         };
-        s = l->vt->bind(l, &b);
+        size_t toff = poff;
+        for (size_t k = 0; k < l->n_tensors && s == CLGAN_OK; k++) {
+            const struct nn_tensor_desc *d = &l->desc[k];
+            size_t n = 1;
+            for (size_t e = 0; e < d->ndim; e++)
+                n *= d->dims[e];
+            s = clgan_tensor_init(&l->param[k], m->params, toff * sizeof(float), CLGAN_DTYPE_F32,
+                                  d->ndim, d->dims, "");
+            if (s == CLGAN_OK)
+                s = clgan_tensor_init(&l->grad[k], m->grads, toff * sizeof(float), CLGAN_DTYPE_F32,
+                                      d->ndim, d->dims, "");
+            snprintf(l->param[k].name, sizeof l->param[k].name, "l%u.%s", (unsigned)i, d->name);
+            snprintf(l->grad[k].name, sizeof l->grad[k].name, "l%u.%s.grad", (unsigned)i, d->name);
+            toff += n;
+        }
+        if (s == CLGAN_OK)
+            s = l->vt->bind(l, &b);
         if (s != CLGAN_OK)
             goto fail;
-        for (size_t k = 0; k < l->n_tensors; k++) {
-            snprintf(l->param[k].name, sizeof l->param[k].name, "l%u.%s", (unsigned)i, k ? "bias" : "weight");
-            snprintf(l->grad[k].name, sizeof l->grad[k].name, "l%u.%s.grad", (unsigned)i, k ? "bias" : "weight");
-        }
         poff += l->n_params;
     }
     s = clgan_model_zero_grad(m);

@@ -64,6 +64,12 @@ static const char *kind_str(enum clgan_layer_kind k)
         return "sigmoid";
     case CLGAN_LAYER_DROPOUT:
         return "dropout";
+    case CLGAN_LAYER_CONV2D:
+        return "conv2d";
+    case CLGAN_LAYER_CONV_TRANSPOSE2D:
+        return "conv_transpose2d";
+    case CLGAN_LAYER_BATCHNORM:
+        return "batchnorm";
     }
     return "?";
 }
@@ -97,9 +103,25 @@ static json_t *spec_json(const struct clgan_train_config *c, size_t dim, const s
         for (size_t i = 0; i < n; i++) {
             json_t *l = json_object();
             json_object_set_new(l, "kind", json_string(kind_str(spec[i].kind)));
-            if (spec[i].kind == CLGAN_LAYER_LINEAR) {
-                json_object_set_new(l, "units", json_integer((json_int_t)spec[i].units));
-                json_object_set_new(l, "init", json_string(init_str(spec[i].init)));
+            const struct clgan_layer_spec *sp = &spec[i];
+            const int conv = sp->kind == CLGAN_LAYER_CONV2D || sp->kind == CLGAN_LAYER_CONV_TRANSPOSE2D;
+            if (sp->kind == CLGAN_LAYER_LINEAR || conv) {
+                json_object_set_new(l, "units", json_integer((json_int_t)sp->units));
+                json_object_set_new(l, "init", json_string(init_str(sp->init)));
+                if (sp->no_bias)
+                    json_object_set_new(l, "bias", json_false());
+                if (conv) {
+                    json_object_set_new(l, "kernel", json_integer((json_int_t)sp->kernel));
+                    json_object_set_new(l, "stride", json_integer((json_int_t)sp->stride));
+                    json_object_set_new(l, "pad", json_integer((json_int_t)sp->pad));
+                    json_object_set_new(l, "out_pad", json_integer((json_int_t)sp->out_pad));
+                }
+                if (sp->in_shape[0]) {
+                    json_t *sh = json_array();
+                    for (int d = 0; d < 3; d++)
+                        json_array_append_new(sh, json_integer((json_int_t)sp->in_shape[d]));
+                    json_object_set_new(l, "in_shape", sh);
+                }
             } else {
                 json_object_set_new(l, "arg", json_real((double)spec[i].arg));
             }
@@ -360,20 +382,28 @@ static clgan_status validate(clgan_checkpoint *ck)
     size_t found = 0;
     for (int g = 1; g >= 0 && s == CLGAN_OK; g--) {
         s = train_model_spec(c, ck->dim, g, ck->spec[g], &ck->n_spec[g], &ck->in[g], &ck->rows[g]);
-        size_t width = ck->in[g], np = 0;
-        for (size_t i = 0; i < ck->n_spec[g] && s == CLGAN_OK; i++) {
-            if (ck->spec[g][i].kind != CLGAN_LAYER_LINEAR)
-                continue;
-            char name[48];
-            const size_t u = ck->spec[g][i].units, wd[2] = {u, width};
-            snprintf(name, sizeof name, "%s.l%zu.weight", net_name[g], i);
-            s = check_tensor(ck, name, 2, wd, &found);
-            snprintf(name, sizeof name, "%s.l%zu.bias", net_name[g], i);
-            if (s == CLGAN_OK)
-                s = check_tensor(ck, name, 1, &u, &found);
-            np += u * width + u;
-            width = u;
+        struct nn_layer *lay = s == CLGAN_OK ? calloc(ck->n_spec[g], sizeof *lay) : NULL;
+        if (s == CLGAN_OK && !lay)
+            s = clgan_set_error(CLGAN_ENOMEM, "checkpoint: out of memory");
+        int planned = 0;
+        if (s == CLGAN_OK) {
+            if (nn_layers_plan(ck->in[g], ck->spec[g], ck->n_spec[g], lay) != CLGAN_OK)
+                s = clgan_set_error(CLGAN_EFORMAT, "checkpoint: model spec: the layers do not fit together");
+            else
+                planned = 1;
         }
+        size_t np = 0;
+        for (size_t i = 0; lay && s == CLGAN_OK && i < ck->n_spec[g]; i++) {
+            for (size_t k = 0; k < lay[i].n_tensors && s == CLGAN_OK; k++) {
+                char name[64];
+                snprintf(name, sizeof name, "%s.l%zu.%s", net_name[g], i, lay[i].desc[k].name);
+                s = check_tensor(ck, name, lay[i].desc[k].ndim, lay[i].desc[k].dims, &found);
+            }
+            np += lay[i].n_params;
+        }
+        if (planned)
+            nn_layers_free(lay, ck->n_spec[g]);
+        free(lay);
         ck->n_params[g] = np;
     }
     if (s != CLGAN_OK)

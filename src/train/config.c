@@ -34,6 +34,8 @@ static void common_defaults(struct clgan_train_config *c)
     c->seed = 1;
     c->n_samples = 2500;
     c->keep_checkpoints = 3;
+    c->model = CLGAN_MODEL_MLP;
+    c->ngf = c->ndf = 64;
 }
 
 clgan_status clgan_train_config_defaults(struct clgan_train_config *c, const char *data)
@@ -174,5 +176,14 @@ clgan_status clgan_train_config_check(const struct clgan_train_config *c)
                                c->keep_checkpoints);
     if (c->on_nan != CLGAN_ON_NAN_STOP && c->on_nan != CLGAN_ON_NAN_ROLLBACK)
         return clgan_set_error(CLGAN_EINVAL, "unknown on-nan action %d", (int)c->on_nan);
+    if (c->model != CLGAN_MODEL_MLP && c->model != CLGAN_MODEL_DCGAN)
+        return clgan_set_error(CLGAN_EINVAL, "unknown model %d", (int)c->model);
+    if (c->ngf == 0 || c->ngf > 1024 || c->ndf == 0 || c->ndf > 1024)
+        return clgan_set_error(CLGAN_ERANGE, "ngf %zu and ndf %zu must lie in 1..1024", c->ngf, c->ndf);
+    if (c->model == CLGAN_MODEL_DCGAN && !train_is_image_data(c->data))
+        return clgan_set_error(CLGAN_EINVAL, "model dcgan is for image data sets (fashion-mnist, idx, folder), not %s",
+                               c->data);
+    if (c->model == CLGAN_MODEL_DCGAN && c->pack != 1)
+        return clgan_set_error(CLGAN_EINVAL, "model dcgan takes no packing (pack 1)");
     return train_image_check(c);
 }

@@ -82,6 +82,9 @@ json_t *train_config_to_json(const struct clgan_train_config *c)
     SZ(checkpoint_every);
     SZ(keep_checkpoints);
     json_object_set_new(j, "on_nan", json_string(c->on_nan == CLGAN_ON_NAN_ROLLBACK ? "rollback" : "stop"));
+    json_object_set_new(j, "model", json_string(c->model == CLGAN_MODEL_DCGAN ? "dcgan" : "mlp"));
+    SZ(ngf);
+    SZ(ndf);
 #undef SZ
 #undef FL
 #undef ST
@@ -158,7 +161,7 @@ clgan_status train_config_from_json(const json_t *j, struct clgan_train_config *
         "g_layers", "d_hidden", "d_layers", "leaky_slope", "g_out", "loss", "label_smooth", "g_ema",
         "optim", "lr_g", "lr_d", "beta1", "beta2", "eps", "momentum", "lr_end", "seed", "log_every",
         "picture_every", "n_samples", "out_dir", "data_path", "labels_path", "image_size",
-        "image_channels", "epochs", "g_units", "d_units", "checkpoint_every", "keep_checkpoints", "on_nan"};
+        "image_channels", "epochs", "g_units", "d_units", "checkpoint_every", "keep_checkpoints", "on_nan", "model", "ngf", "ndf"};
     const size_t n_keys = sizeof keys / sizeof keys[0];
     const char *key;
     json_t *val;
@@ -232,6 +235,15 @@ clgan_status train_config_from_json(const json_t *j, struct clgan_train_config *
         c->on_nan = CLGAN_ON_NAN_ROLLBACK;
     else
         return bad("on_nan");
+    NN_TRY(get_str(j, "model", name, sizeof name));
+    if (!strcmp(name, "mlp"))
+        c->model = CLGAN_MODEL_MLP;
+    else if (!strcmp(name, "dcgan"))
+        c->model = CLGAN_MODEL_DCGAN;
+    else
+        return bad("model");
+    NN_TRY(get_size(j, "ngf", &c->ngf));
+    NN_TRY(get_size(j, "ndf", &c->ndf));
     clgan_status s = clgan_train_config_check(c);
     if (s != CLGAN_OK) {
         char why[512]; /* the message buffer is about to be rewritten */

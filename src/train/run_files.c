@@ -80,6 +80,9 @@ static const char *kind_name(enum clgan_layer_kind k)
     case CLGAN_LAYER_RELU:
     case CLGAN_LAYER_LEAKY_RELU:
     case CLGAN_LAYER_DROPOUT:
+    case CLGAN_LAYER_CONV2D:
+    case CLGAN_LAYER_CONV_TRANSPOSE2D:
+    case CLGAN_LAYER_BATCHNORM:
         break;
     }
     return "linear";

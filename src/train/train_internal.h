@@ -79,6 +79,13 @@ struct clgan_trainer {
 #define TRAIN_MAX_LAYERS (2 * 64 + 2)
 clgan_status train_model_spec(const struct clgan_train_config *c, size_t dim, int is_g,
                               struct clgan_layer_spec *spec, size_t *n, size_t *in, size_t *rows);
+/* dcgan.c: the DCGAN stacks (c->model == CLGAN_MODEL_DCGAN) into spec, and
+ * the square image side and channels of data of width dim (CLGAN_EINVAL
+ * for sizes other than 28, 32 and 64). */
+clgan_status train_dcgan_spec(const struct clgan_train_config *c, size_t dim, int is_g,
+                              struct clgan_layer_spec *spec, size_t *n);
+clgan_status train_dcgan_image(const struct clgan_train_config *c, size_t dim, size_t *side,
+                               size_t *channels);
 /* Checks G's and D's gradients and parameters on the host (blocking).
  * CLGAN_ENONFINITE naming the network and step. */
 clgan_status train_check_finite(clgan_trainer *t);

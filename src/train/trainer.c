@@ -55,6 +55,12 @@ clgan_status train_model_spec(const struct clgan_train_config *c, size_t dim, in
                               struct clgan_layer_spec *spec, size_t *n_out, size_t *in_out,
                               size_t *rows_out)
 {
+    if (c->model == CLGAN_MODEL_DCGAN) {
+        NN_TRY(train_dcgan_spec(c, dim, is_g, spec, n_out));
+        *in_out = is_g ? c->z_dim : dim;
+        *rows_out = is_g ? (c->batch > SAMPLE_BLOCK ? c->batch : SAMPLE_BLOCK) : 2 * c->batch;
+        return CLGAN_OK;
+    }
     const size_t hidden = is_g ? c->g_hidden : c->d_hidden;
     size_t layers = is_g ? c->g_layers : c->d_layers;
     /* Layer-by-layer widths (the image recipe) when given. */
