@@ -2,13 +2,20 @@
  * gradients) on every backend against a direct double-precision
  * convolution over 200 random geometries each, and finite-difference
  * gradient checks of conv2d, conv_transpose2d and training-mode batchnorm
- * on the CPU backend and, when a device exists, on OpenCL. */
+ * on the CPU backend and, when a device exists, on OpenCL; the same ops and
+ * the batchnorm layer against values PyTorch computed
+ * (tests/torch_reference.txt, written by tests/torch_reference.py), and the
+ * DCGAN stacks' layer shapes against PyTorch's for every supported size. */
 #include "config.h"
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
+#include "clgan/gan.h"
+#include "nn/layer.h"
 #include "testutil.h"
+#include "train/train_internal.h"
 
 #define U (1.0 / 16777216.0)
 
@@ -375,6 +382,224 @@ START_TEST(test_batchnorm_finite_differences)
 }
 END_TEST
 
+
+/* ---- PyTorch's values ------------------------------------------------- */
+
+/* tests/torch_reference.txt (written by tests/torch_reference.py): cases of
+ * named float arrays, and the DCGAN layer shapes. */
+#define REF_MAX_ARRAYS 16
+struct tref {
+    char kind[32];
+    size_t n, c, h, w, co, k, s, p, op, bias;
+    char name[REF_MAX_ARRAYS][16];
+    float *v[REF_MAX_ARRAYS];
+    size_t len[REF_MAX_ARRAYS], count;
+};
+
+static FILE *open_ref(void)
+{
+    const char *src = getenv("CLGAN_SRCDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/tests/torch_reference.txt", src && *src ? src : ".");
+    FILE *f = fopen(path, "r");
+    ck_assert_msg(f != NULL, "cannot open %s (set CLGAN_SRCDIR)", path);
+    return f;
+}
+
+static size_t kv(const char *line, const char *key)
+{
+    char pat[16];
+    snprintf(pat, sizeof pat, " %s=", key);
+    const char *p = strstr(line, pat);
+    return p ? (size_t)strtoul(p + strlen(pat), NULL, 10) : 0;
+}
+
+/* Reads the next case; 0 at the end of the cases. */
+static int next_case(FILE *f, struct tref *r)
+{
+    static char line[1 << 16];
+    memset(r, 0, sizeof *r);
+    while (fscanf(f, "%15s", line) == 1) {
+        if (!strcmp(line, "shapes"))
+            return 0;
+        if (!strcmp(line, "case")) {
+            ck_assert_int_eq(fscanf(f, "%31s", r->kind), 1);
+            ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+            r->n = kv(line, "n"), r->c = kv(line, "c"), r->h = kv(line, "h"), r->w = kv(line, "w");
+            r->co = kv(line, "co"), r->k = kv(line, "k"), r->s = kv(line, "s"), r->p = kv(line, "p");
+            r->op = kv(line, "op"), r->bias = kv(line, "bias");
+            continue;
+        }
+        if (!strcmp(line, "end"))
+            return 1;
+        ck_assert_uint_lt(r->count, REF_MAX_ARRAYS);
+        size_t i = r->count++, n;
+        snprintf(r->name[i], sizeof r->name[i], "%.15s", line);
+        ck_assert_int_eq(fscanf(f, "%zu", &n), 1);
+        r->len[i] = n;
+        r->v[i] = malloc((n ? n : 1) * sizeof(float));
+        for (size_t j = 0; j < n; j++)
+            ck_assert_int_eq(fscanf(f, "%f", &r->v[i][j]), 1);
+    }
+    return 0;
+}
+
+static const float *ref_arr(const struct tref *r, const char *name, size_t want)
+{
+    for (size_t i = 0; i < r->count; i++)
+        if (!strcmp(r->name[i], name)) {
+            ck_assert_msg(r->len[i] == want, "%s %s: %zu values, want %zu", r->kind, name, r->len[i], want);
+            return r->v[i];
+        }
+    ck_abort_msg("%s: no array %s", r->kind, name);
+    return NULL;
+}
+
+static void free_case(struct tref *r)
+{
+    for (size_t i = 0; i < r->count; i++)
+        free(r->v[i]);
+}
+
+/* clgan against PyTorch: |a - t| <= 1e-4 + 1e-4 |t| (float32 both, sums of
+ * at most a few hundred O(1) terms in different orders). */
+static void near_torch(const char *what, const struct tref *r, const char *name, const float *got,
+                       size_t n, clgan_backend *be)
+{
+    const float *t = ref_arr(r, name, n);
+    for (size_t i = 0; i < n; i++)
+        ck_assert_msg(fabsf(got[i] - t[i]) <= 1e-4f + 1e-4f * fabsf(t[i]),
+                      "%s on %s: %s[%zu] clgan %.9g, PyTorch %.9g", what, clgan_backend_name(be), name,
+                      i, (double)got[i], (double)t[i]);
+}
+
+static void torch_conv(clgan_backend *be, const struct tref *r)
+{
+    struct geo g = {.tr = !strcmp(r->kind, "conv_transpose2d")};
+    g.p = (struct clgan_conv2d){r->n, r->c, r->co, r->h, r->w, r->k, r->k, r->s, r->s, r->p, r->p, r->op, r->op};
+    ck_assert_ok(clgan_conv2d_out_size(&g.p, g.tr, &g.oh, &g.ow));
+    size_t nx = r->n * r->c * r->h * r->w, nw = r->c * r->co * r->k * r->k;
+    size_t ny = r->n * r->co * g.oh * g.ow;
+    float *zero = calloc(r->co, sizeof *zero);
+    const float *b = r->bias ? ref_arr(r, "b", r->co) : zero;
+    float *y = malloc(ny * 4), *dx = malloc(nx * 4), *dw = malloc(nw * 4), *db = malloc(r->co * 4);
+    run_conv(be, &g, ref_arr(r, "x", nx), ref_arr(r, "w", nw), b, ref_arr(r, "dy", ny), y, dx, dw, db, 1);
+    near_torch(r->kind, r, "y", y, ny, be);
+    near_torch(r->kind, r, "dx", dx, nx, be);
+    near_torch(r->kind, r, "dw", dw, nw, be);
+    if (r->bias)
+        near_torch(r->kind, r, "db", db, r->co, be);
+    free(zero), free(y), free(dx), free(dw), free(db);
+}
+
+/* The batchnorm layer as a model of one layer: training forward (batch
+ * statistics, then the running averages after one step), backward, and an
+ * evaluation forward with the running averages. */
+static void torch_bn(clgan_backend *be, const struct tref *r)
+{
+    const size_t C = r->c, tot = r->n * C * r->h * r->w, dim = tot / r->n;
+    struct clgan_layer_spec spec = {.kind = CLGAN_LAYER_BATCHNORM};
+    spec.in_shape[0] = C, spec.in_shape[1] = r->h, spec.in_shape[2] = r->w;
+    clgan_model *m;
+    ck_assert_ok(clgan_model_new(be, dim, &spec, 1, r->n, 1, 0, &m));
+    ck_assert_uint_eq(clgan_model_tensor_count(m), 4);
+    struct clgan_tensor p[4], gr[4];
+    for (size_t i = 0; i < 4; i++)
+        ck_assert_ok(clgan_model_tensor(m, i, &p[i], &gr[i]));
+    ck_assert_str_eq(p[2].name, "l0.running_mean");
+    ck_assert_ok(clgan_tensor_write(&p[0], ref_arr(r, "gamma", C), C));
+    ck_assert_ok(clgan_tensor_write(&p[1], ref_arr(r, "beta", C), C));
+    struct clgan_tensor x = tens(be, tot, ref_arr(r, "x", tot)), dy = tens(be, tot, ref_arr(r, "dy", tot));
+    struct clgan_tensor dx = tens(be, tot, NULL), y;
+    float *h = malloc(tot * sizeof *h);
+    ck_assert_ok(clgan_model_forward(m, &x, 1, &y));
+    ck_assert_ok(clgan_tensor_read(&y, h, tot));
+    near_torch("batchnorm (training)", r, "y", h, tot, be);
+    ck_assert_ok(clgan_model_backward(m, &dy, &dx));
+    ck_assert_ok(clgan_tensor_read(&dx, h, tot));
+    near_torch("batchnorm backward", r, "dx", h, tot, be);
+    static const char *const names[4] = {"dgamma", "dbeta", "running_mean", "running_var"};
+    for (size_t i = 0; i < 4; i++) {
+        ck_assert_ok(clgan_tensor_read(i < 2 ? &gr[i] : &p[i], h, C));
+        near_torch("batchnorm", r, names[i], h, C, be);
+    }
+    ck_assert_ok(clgan_model_forward(m, &x, 0, &y));
+    ck_assert_ok(clgan_tensor_read(&y, h, tot));
+    near_torch("batchnorm (evaluation)", r, "y_eval", h, tot, be);
+    free(h);
+    clgan_tensor_release(&x), clgan_tensor_release(&dy), clgan_tensor_release(&dx);
+    clgan_model_free(m);
+    (void)dim;
+}
+
+START_TEST(test_against_torch)
+{
+    clgan_backend *be = open_be(_i);
+    if (!be)
+        return;
+    FILE *f = open_ref();
+    struct tref r;
+    size_t cases = 0;
+    while (next_case(f, &r)) {
+        if (!strcmp(r.kind, "batchnorm"))
+            torch_bn(be, &r);
+        else
+            torch_conv(be, &r);
+        free_case(&r);
+        cases++;
+    }
+    fclose(f);
+    ck_assert_uint_eq(cases, 8);
+}
+END_TEST
+
+/* Our DCGAN stacks against PyTorch's layer by layer: the output shape of
+ * every linear and convolution layer, for sizes 28, 32, 64 and 1 or 3
+ * channels. */
+START_TEST(test_dcgan_shapes_torch)
+{
+    FILE *f = open_ref();
+    struct tref r;
+    while (next_case(f, &r))
+        free_case(&r);
+    size_t S, C, checked = 0;
+    char net[4], line[1024];
+    /* next_case consumed the first "shapes" word */
+    while (fscanf(f, "%zu %zu %3s", &S, &C, net) == 3) {
+        ck_assert_ptr_nonnull(fgets(line, sizeof line, f));
+        struct clgan_train_config cfg;
+        ck_assert_ok(clgan_train_config_defaults(&cfg, "fashion-mnist"));
+        cfg.model = CLGAN_MODEL_DCGAN;
+        cfg.image_channels = C;
+        const size_t dim = C * S * S;
+        const int is_g = net[0] == 'G';
+        struct clgan_layer_spec spec[TRAIN_MAX_LAYERS];
+        struct nn_layer lay[TRAIN_MAX_LAYERS];
+        size_t n, in, rows;
+        ck_assert_ok(train_model_spec(&cfg, dim, is_g, spec, &n, &in, &rows));
+        ck_assert_ok(nn_layers_plan(in, spec, n, lay));
+        char ours[1024] = "";
+        for (size_t i = 0; i < n; i++) {
+            enum clgan_layer_kind k = spec[i].kind;
+            if (k != CLGAN_LAYER_LINEAR && k != CLGAN_LAYER_CONV2D && k != CLGAN_LAYER_CONV_TRANSPOSE2D)
+                continue;
+            size_t at = strlen(ours);
+            snprintf(ours + at, sizeof ours - at, " %zux%zux%zu", lay[i].out_shape[0], lay[i].out_shape[1],
+                     lay[i].out_shape[2]);
+        }
+        nn_layers_free(lay, n);
+        line[strcspn(line, "\n")] = 0;
+        ck_assert_msg(!strcmp(ours, line), "DCGAN %zux%zu, %zu channels, %s: clgan%s, PyTorch%s", S, S, C,
+                      net, ours, line);
+        checked++;
+        if (fscanf(f, "%15s", line) != 1)
+            break; /* the next "shapes" */
+    }
+    fclose(f);
+    ck_assert_uint_eq(checked, 12);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("conv");
@@ -385,6 +610,8 @@ int main(void)
     tcase_add_loop_test(core, test_conv_vs_reference, 0, 4);
     tcase_add_loop_test(core, test_conv_finite_differences, 0, 4);
     tcase_add_loop_test(core, test_batchnorm_finite_differences, 0, 4);
+    tcase_add_loop_test(core, test_against_torch, 0, 2);
+    tcase_add_test(core, test_dcgan_shapes_torch);
     suite_add_tcase(s, core);
     if (clgan_backend_open("cpu", &cpu_be) != CLGAN_OK) {
         printf("test_conv: cannot open the CPU backend: %s\n", clgan_last_error());
