@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 #include "backend/cpu/cpu_internal.h"
 
@@ -34,6 +35,24 @@ static void im2col(const struct clgan_op *op)
     }
 }
 
+/* The taps ox of one kernel column j that land inside the image: x = ox *
+ * stride + j - pad in [0, W). Sets [*lo, *hi). */
+static void tap_range(size_t out, size_t in, size_t stride, size_t pad, size_t j, size_t *lo,
+                      size_t *hi)
+{
+    /* first ox with ox * stride + j >= pad */
+    size_t l = j >= pad ? 0 : (pad - j + stride - 1) / stride;
+    /* last ox with ox * stride + j - pad <= in - 1 */
+    size_t h = in - 1 + pad >= j ? (in - 1 + pad - j) / stride + 1 : 0;
+    *lo = l < out ? l : out;
+    *hi = h < out ? h : out;
+    if (*hi < *lo)
+        *hi = *lo;
+}
+
+/* Every pixel sums the column entries that came from it in tap order (i, j
+ * ascending), in double: the same sums as a per-pixel gather, but walked tap
+ * by tap over contiguous rows of the column matrix. */
 static void col2im(const struct clgan_op *op)
 {
     const struct clgan_op_conv *cv = &op->conv;
@@ -41,30 +60,56 @@ static void col2im(const struct clgan_op *op)
     const float *col = clgan_cpu_f32(op->in[0]);
     float *x = clgan_cpu_f32(op->out[0]);
     const size_t C = g->channels, H = g->height, W = g->width, KH = g->kernel_h, KW = g->kernel_w;
-    const size_t OH = cv->out_h, OW = cv->out_w, planes = cv->count * C;
+    const size_t OH = cv->out_h, OW = cv->out_w, planes = cv->count * C, HW = H * W;
     const float beta = op->f[0];
-#pragma omp parallel for schedule(static) if (planes * H * W > PAR_MIN)
-    for (size_t p = 0; p < planes; p++) {
-        size_t c = p % C, n = p / C;
-        float *img = x + ((cv->first + n) * C + c) * H * W;
-        const float *src = col + p * KH * KW * OH * OW;
-        for (size_t y = 0; y < H; y++)
-            for (size_t xx = 0; xx < W; xx++) {
-                double s = 0;
-                for (size_t i = 0; i < KH; i++) {
-                    size_t ty = y + g->pad_h - i; /* = oy * stride when it is a tap */
-                    if (ty > y + g->pad_h || ty % g->stride_h || ty / g->stride_h >= OH)
+#pragma omp parallel if (planes * HW > PAR_MIN)
+    {
+        double *acc = malloc(HW * sizeof *acc);
+#pragma omp for schedule(static)
+        for (size_t p = 0; p < planes; p++) {
+            size_t c = p % C, n = p / C;
+            float *img = x + ((cv->first + n) * C + c) * HW;
+            const float *src = col + p * KH * KW * OH * OW;
+            if (!acc) { /* no scratch: the slow way, the same sums */
+                for (size_t e = 0; e < HW; e++) {
+                    size_t y = e / W, xx = e % W;
+                    double sum = 0;
+                    for (size_t i = 0; i < KH; i++)
+                        for (size_t j = 0; j < KW; j++) {
+                            size_t ty = y + g->pad_h - i, tx = xx + g->pad_w - j;
+                            if (ty > y + g->pad_h || ty % g->stride_h || ty / g->stride_h >= OH ||
+                                tx > xx + g->pad_w || tx % g->stride_w || tx / g->stride_w >= OW)
+                                continue;
+                            sum += src[(i * KW + j) * OH * OW + (ty / g->stride_h) * OW + tx / g->stride_w];
+                        }
+                    img[e] = (float)(beta == 0.0f ? sum : (double)beta * img[e] + sum);
+                }
+                continue;
+            }
+            for (size_t e = 0; e < HW; e++)
+                acc[e] = 0.0;
+            for (size_t i = 0; i < KH; i++) {
+                size_t oy0, oy1;
+                tap_range(OH, H, g->stride_h, g->pad_h, i, &oy0, &oy1);
+                for (size_t j = 0; j < KW; j++) {
+                    size_t ox0, ox1;
+                    tap_range(OW, W, g->stride_w, g->pad_w, j, &ox0, &ox1);
+                    const float *t = src + (i * KW + j) * OH * OW;
+                    if (ox0 == ox1)
                         continue;
-                    for (size_t j = 0; j < KW; j++) {
-                        size_t tx = xx + g->pad_w - j;
-                        if (tx > xx + g->pad_w || tx % g->stride_w || tx / g->stride_w >= OW)
-                            continue;
-                        s += src[(i * KW + j) * OH * OW + (ty / g->stride_h) * OW + tx / g->stride_w];
+                    const size_t x0 = ox0 * g->stride_w + j - g->pad_w; /* >= 0 by tap_range */
+                    for (size_t oy = oy0; oy < oy1; oy++) {
+                        double *row = acc + (oy * g->stride_h + i - g->pad_h) * W + x0;
+                        const float *tr = t + oy * OW + ox0;
+                        for (size_t q = 0; q < ox1 - ox0; q++)
+                            row[q * g->stride_w] += tr[q];
                     }
                 }
-                float *o = &img[y * W + xx];
-                *o = (float)(beta == 0.0f ? s : (double)beta * *o + s);
             }
+            for (size_t e = 0; e < HW; e++)
+                img[e] = (float)(beta == 0.0f ? acc[e] : (double)beta * img[e] + acc[e]);
+        }
+        free(acc);
     }
 }
 
