@@ -232,6 +232,18 @@ int clgan_backend_supports(const clgan_backend *be, enum clgan_op_kind kind);
 clgan_status clgan_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
                         const struct clgan_tensor *a, size_t lda, const struct clgan_tensor *b,
                         size_t ldb, float beta, struct clgan_tensor *c, size_t ldc);
+/* count products at once (a strided batch, CLBlast's SgemmStridedBatched):
+ * C_i = alpha op(A_i) op(B_i) + beta C_i for i < count, with A_i, B_i and C_i
+ * starting at element i * stride_a, i * stride_b, i * stride_c of a, b, c
+ * (and laid out as clgan_gemm's). The C_i must not overlap each other
+ * (stride_c at least one C's span when count > 1) nor A or B. Each product
+ * is computed as clgan_gemm would (the same bits on the CPU backend); the
+ * CPU backend runs the products in parallel, OpenCL in one CLBlast call.
+ * Errors as clgan_gemm, CLGAN_ERANGE for count 0. */
+clgan_status clgan_gemm_batched(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                                const struct clgan_tensor *a, size_t lda, size_t stride_a,
+                                const struct clgan_tensor *b, size_t ldb, size_t stride_b, float beta,
+                                struct clgan_tensor *c, size_t ldc, size_t stride_c, size_t count);
 
 /* Elementwise over equal element counts; out may alias a or b. */
 clgan_status clgan_add(const struct clgan_tensor *a, const struct clgan_tensor *b,

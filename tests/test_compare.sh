@@ -61,8 +61,10 @@ one_line "stray argument: one line" "takes no arguments"
 expect "unknown op" 2 "$bin" compare --op gemm,frobnicate
 one_line "unknown op: one line" "unknown op 'frobnicate'"
 expect "bad --cases" 2 "$bin" compare --cases 0
-expect "train mode: dcgan" 2 "$bin" compare --train 10 --model dcgan
-one_line "train mode dcgan: one line" "not available yet"
+expect "train mode: dcgan on point data" 2 "$bin" compare --train 10 --model dcgan --data ring8
+one_line "train mode dcgan on point data: one line" "dcgan is for image data sets"
+expect "train mode: unknown model" 2 "$bin" compare --train 10 --model resnet
+one_line "train mode unknown model: one line" "unknown --model"
 expect "train mode: unknown data" 2 "$bin" compare --train 10 --data moons --out "$tmp/x"
 one_line "train mode unknown data: one line" "unknown --data 'moons'"
 expect "train mode: --train and --quick" 2 "$bin" compare --train 10 --quick

@@ -129,6 +129,46 @@ static void run_threads(int threads, float *c_out, float *sum_out)
     clgan_tensor_release(&ts);
 }
 
+
+/* A strided batch gives exactly the bits of its products one by one (the
+ * CPU runs them in parallel), and its errors: overlapping C, count 0. */
+START_TEST(test_gemm_batched)
+{
+    const size_t m = 37, n = 49, k = 64, cnt = 6, sa = m * k + 3, sc = m * n + 5;
+    size_t la = cnt * sa, lb = k * n, lc = cnt * sc;
+    struct clgan_tensor ta, tb, tc, t1;
+    ck_assert_ok(clgan_tensor_alloc(&ta, cpu, CLGAN_DTYPE_F32, 1, &la, "a"));
+    ck_assert_ok(clgan_tensor_alloc(&tb, cpu, CLGAN_DTYPE_F32, 1, &lb, "b"));
+    ck_assert_ok(clgan_tensor_alloc(&tc, cpu, CLGAN_DTYPE_F32, 1, &lc, "c"));
+    ck_assert_ok(clgan_tensor_alloc(&t1, cpu, CLGAN_DTYPE_F32, 1, &lc, "c1"));
+    ck_assert_ok(clgan_rand_normal(&ta, 7, 0, 0, 0, 1));
+    ck_assert_ok(clgan_rand_normal(&tb, 7, 1, 0, 0, 1));
+    ck_assert_ok(clgan_rand_normal(&tc, 7, 2, 0, 0, 1));
+    ck_assert_ok(clgan_copy(&tc, &t1));
+    /* B shared by all products (stride 0), beta 0.5 reads each C */
+    ck_assert_ok(clgan_gemm_batched(0, 0, m, n, k, 1.5f, &ta, k, sa, &tb, n, 0, 0.5f, &tc, n, sc, cnt));
+    float *got = malloc(lc * 4), *want = malloc(lc * 4);
+    ck_assert_ok(clgan_tensor_read(&tc, got, lc));
+    for (size_t i = 0; i < cnt; i++) {
+        struct clgan_tensor ai = ta, ci = t1;
+        ai.offset += i * sa * 4, ai.dims[0] = m * k;
+        ci.offset += i * sc * 4, ci.dims[0] = m * n;
+        ck_assert_ok(clgan_gemm(0, 0, m, n, k, 1.5f, &ai, k, &tb, n, 0.5f, &ci, n));
+    }
+    ck_assert_ok(clgan_tensor_read(&t1, want, lc));
+    ck_assert(memcmp(got, want, lc * 4) == 0);
+    ck_assert_status(clgan_gemm_batched(0, 0, m, n, k, 1, &ta, k, sa, &tb, n, 0, 0, &tc, n, m * n - 1, 2),
+                     CLGAN_EINVAL);
+    ck_assert_status(clgan_gemm_batched(0, 0, m, n, k, 1, &ta, k, sa, &tb, n, 0, 0, &tc, n, sc, 0),
+                     CLGAN_ERANGE);
+    ck_assert_status(clgan_gemm_batched(0, 0, m, n, k, 1, &ta, k, sa, &tb, n, 0, 0, &tc, n, sc, cnt + 1),
+                     CLGAN_ESHAPE);
+    free(got), free(want);
+    clgan_tensor_release(&ta), clgan_tensor_release(&tb), clgan_tensor_release(&tc);
+    clgan_tensor_release(&t1);
+}
+END_TEST
+
 START_TEST(test_thread_count_invariance)
 {
     float *c1 = malloc(300 * 257 * 4), *c2 = malloc(300 * 257 * 4), s1, s2;
@@ -150,6 +190,7 @@ int main(void)
     tcase_add_loop_test(core, test_op_vs_reference, 0, CLGAN_OP_COUNT);
     tcase_add_test(core, test_by_hand);
     tcase_add_test(core, test_thread_count_invariance);
+    tcase_add_test(core, test_gemm_batched);
     suite_add_tcase(s, core);
     return testutil_run(s);
 }

@@ -10,7 +10,8 @@
 /* One operation. Offsets are in elements (the tensor's byte offset / 4);
  * sizes in elements. Which fields an op uses:
  *  GEMM                 in[0]=A in[1]=B out[0]=C; m n k lda ldb ldc trans_a
- *                       trans_b; f[0]=alpha f[1]=beta
+ *                       trans_b; f[0]=alpha f[1]=beta; batch stride_a stride_b
+ *                       stride_c (a strided batch when batch > 1)
  *  ADD SUB MUL          in[0] in[1] -> out[0]; n
  *  SCALE                in[0] -> out[0]; f[0]=alpha; n
  *  AXPY                 in[0]=x, out[0]=y (read and written); f[0]=alpha; n
@@ -59,6 +60,9 @@ struct clgan_op {
     float f[6];
     uint64_t seed, stream, offset;
     struct clgan_op_conv conv;
+    /* GEMM: batch products (0 or 1: one), the i-th with its A, B and C at
+     * element i * stride_a, stride_b, stride_c of the tensors. */
+    size_t batch, stride_a, stride_b, stride_c;
 };
 
 /* Switches over one op family name only that family's kinds and end in a

@@ -44,7 +44,7 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: clgan compare [--a SPEC] [--b SPEC] [--cases N | --quick] [--seed S]\n"
             "                     [--op NAME[,NAME...]] [--json]\n"
-            "       clgan compare [--a SPEC] [--b SPEC] --train STEPS | --quick [--model mlp]\n"
+            "       clgan compare [--a SPEC] [--b SPEC] --train STEPS | --quick [--model mlp|dcgan]\n"
             "                     [--data gray-pixels|ring8|grid25] [--seed S] [--out DIR] [--json]\n"
             "\n"
             "Runs every op on backends a and b over the same seeded random cases and\n"
@@ -71,8 +71,9 @@ static void usage(FILE *f)
             "until NMSE(a,a') grows 10x (chaos onset), after that NMSE(a,b) <=\n"
             "max(1e-15 * step, 100 * NMSE(a,a')), losses <= max(1e-5, 50 * the same of a, a').\n"
             "  --train STEPS training steps (--quick: %d)\n"
-            "  --model NAME  mlp (the data set's default recipe)\n"
-            "  --data NAME   gray-pixels, ring8 (default) or grid25\n"
+            "  --model NAME  mlp (the data set's default recipe) or dcgan (image data)\n"
+            "  --data NAME   gray-pixels, ring8 (default), grid25 or fashion-mnist\n"
+            "                (default with --model dcgan)\n"
             "  --seed S      the training seed (default 1)\n"
             "  --out DIR     where drift.csv and drift.png go (default\n"
             "                ./compare-train-DATA)\n"
@@ -588,20 +589,25 @@ static void json_report_train(const struct side *a, const struct side *b, const 
 
 static int run_train(struct side *a, struct side *b, const struct train_opts *o)
 {
-    if (strcmp(o->model, "mlp") != 0) {
-        if (!strcmp(o->model, "dcgan"))
-            cli_error("compare: --model dcgan is not available yet (only mlp)");
-        else
-            cli_error("compare: unknown --model '%s' (mlp)", o->model);
+    const int dcgan = !strcmp(o->model, "dcgan");
+    if (!dcgan && strcmp(o->model, "mlp") != 0) {
+        cli_error("compare: unknown --model '%s' (mlp or dcgan)", o->model);
         return CMP_NOT_RUN;
     }
     struct clgan_train_config cfg;
     if (clgan_train_config_defaults(&cfg, o->data) != CLGAN_OK) {
-        cli_error("compare: unknown --data '%s' (%s)", o->data, clgan_dataset_builtin_names());
+        cli_error("compare: unknown --data '%s' (%s, fashion-mnist)", o->data, clgan_dataset_builtin_names());
         return CMP_NOT_RUN;
     }
     cfg.steps = o->steps;
+    cfg.epochs = 0;
     cfg.seed = o->seed;
+    if (dcgan)
+        cfg.model = CLGAN_MODEL_DCGAN;
+    if (clgan_train_config_check(&cfg) != CLGAN_OK) {
+        cli_error("compare: %s", clgan_last_error());
+        return CMP_NOT_RUN;
+    }
     char dir[1024];
     if (o->out)
         snprintf(dir, sizeof dir, "%s", o->out);
@@ -774,6 +780,7 @@ int cmd_compare(int argc, char **argv)
     size_t cases = DEFAULT_CASES, seed = 1;
     int json = 0, train = 0, cases_set = 0, quick = 0, ops_set = 0;
     struct train_opts to = {0, "mlp", "ring8", NULL, 1, 0};
+    int data_given = 0;
     int want[CLGAN_OP_COUNT];
     for (int k = 0; k < CLGAN_OP_COUNT; k++)
         want[k] = 1;
@@ -818,6 +825,7 @@ int cmd_compare(int argc, char **argv)
             break;
         case 'd':
             to.data = optarg;
+            data_given = 1;
             train = 1;
             break;
         case 'O':
@@ -853,6 +861,8 @@ int cmd_compare(int argc, char **argv)
             to.steps = QUICK_TRAIN_STEPS;
         to.seed = seed;
         to.json = json;
+        if (!data_given && !strcmp(to.model, "dcgan"))
+            to.data = "fashion-mnist";
         return run_train(&a, &b, &to);
     }
     if (quick && cases_set) {

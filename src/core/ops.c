@@ -92,31 +92,46 @@ static int span_fits(size_t rows, size_t cols, size_t ld, size_t numel)
     return (rows - 1) * ld + cols <= numel;
 }
 
-clgan_status clgan_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
-                        const struct clgan_tensor *a, size_t lda, const struct clgan_tensor *b,
-                        size_t ldb, float beta, struct clgan_tensor *c, size_t ldc)
+/* Offset count-1 strides past the start, plus one matrix's span, within
+ * numel (no overflow). */
+static int batch_fits(size_t rows, size_t cols, size_t ld, size_t stride, size_t count, size_t numel)
+{
+    if (!span_fits(rows, cols, ld, numel))
+        return 0;
+    size_t span = (rows - 1) * ld + cols;
+    return count <= 1 || (stride <= (numel - span) / (count - 1));
+}
+
+clgan_status clgan_gemm_batched(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                                const struct clgan_tensor *a, size_t lda, size_t stride_a,
+                                const struct clgan_tensor *b, size_t ldb, size_t stride_b, float beta,
+                                struct clgan_tensor *c, size_t ldc, size_t stride_c, size_t count)
 {
     const struct clgan_tensor *ts[3] = {a, b, c};
     clgan_backend *be;
     clgan_status s = check_tensors(CLGAN_OP_GEMM, ts, 3, CLGAN_DTYPE_F32, &be);
     if (s != CLGAN_OK)
         return s;
-    if (m == 0 || n == 0 || k == 0)
-        return clgan_set_error(CLGAN_ERANGE, "gemm: m=%zu n=%zu k=%zu must all be > 0", m, n, k);
+    if (m == 0 || n == 0 || k == 0 || count == 0)
+        return clgan_set_error(CLGAN_ERANGE, "gemm: m=%zu n=%zu k=%zu and the count %zu must all be > 0",
+                               m, n, k, count);
     if (m > INT32_MAX || n > INT32_MAX || k > INT32_MAX || lda > INT32_MAX || ldb > INT32_MAX ||
-        ldc > INT32_MAX)
+        ldc > INT32_MAX || count > INT32_MAX)
         return clgan_set_error(CLGAN_ERANGE, "gemm: sizes above 2^31-1 are not supported");
     size_t ar = trans_a ? k : m, ac = trans_a ? m : k;
     size_t br = trans_b ? n : k, bc = trans_b ? k : n;
-    if (!span_fits(ar, ac, lda, clgan_tensor_numel(a)))
-        return clgan_set_error(CLGAN_ESHAPE, "gemm: A (%zu x %zu, lda %zu) does not fit tensor '%s' of %zu elements",
-                               ar, ac, lda, a->name, clgan_tensor_numel(a));
-    if (!span_fits(br, bc, ldb, clgan_tensor_numel(b)))
-        return clgan_set_error(CLGAN_ESHAPE, "gemm: B (%zu x %zu, ldb %zu) does not fit tensor '%s' of %zu elements",
-                               br, bc, ldb, b->name, clgan_tensor_numel(b));
-    if (!span_fits(m, n, ldc, clgan_tensor_numel(c)))
-        return clgan_set_error(CLGAN_ESHAPE, "gemm: C (%zu x %zu, ldc %zu) does not fit tensor '%s' of %zu elements",
-                               m, n, ldc, c->name, clgan_tensor_numel(c));
+    if (!batch_fits(ar, ac, lda, stride_a, count, clgan_tensor_numel(a)))
+        return clgan_set_error(CLGAN_ESHAPE, "gemm: A (%zu x %zu, lda %zu, %zu of them %zu apart) does not fit tensor '%s' of %zu elements",
+                               ar, ac, lda, count, stride_a, a->name, clgan_tensor_numel(a));
+    if (!batch_fits(br, bc, ldb, stride_b, count, clgan_tensor_numel(b)))
+        return clgan_set_error(CLGAN_ESHAPE, "gemm: B (%zu x %zu, ldb %zu, %zu of them %zu apart) does not fit tensor '%s' of %zu elements",
+                               br, bc, ldb, count, stride_b, b->name, clgan_tensor_numel(b));
+    if (!batch_fits(m, n, ldc, stride_c, count, clgan_tensor_numel(c)))
+        return clgan_set_error(CLGAN_ESHAPE, "gemm: C (%zu x %zu, ldc %zu, %zu of them %zu apart) does not fit tensor '%s' of %zu elements",
+                               m, n, ldc, count, stride_c, c->name, clgan_tensor_numel(c));
+    if (count > 1 && stride_c < (m - 1) * ldc + n)
+        return clgan_set_error(CLGAN_EINVAL, "gemm: the %zu C matrices of '%s' overlap (stride %zu)", count,
+                               c->name, stride_c);
     if (c->buffer == a->buffer || c->buffer == b->buffer) {
         /* Overlap of C with A or B is undefined in BLAS; refuse it. */
         size_t c0 = c->offset, c1 = c->offset + clgan_tensor_bytes(c);
@@ -131,8 +146,16 @@ clgan_status clgan_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, 
     }
     struct clgan_op op = {.kind = CLGAN_OP_GEMM, .in = {a, b}, .out = {c}, .m = m, .n = n, .k = k,
                           .lda = lda, .ldb = ldb, .ldc = ldc, .trans_a = !!trans_a,
-                          .trans_b = !!trans_b, .f = {alpha, beta}};
+                          .trans_b = !!trans_b, .f = {alpha, beta}, .batch = count,
+                          .stride_a = stride_a, .stride_b = stride_b, .stride_c = stride_c};
     return run(be, &op);
+}
+
+clgan_status clgan_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k, float alpha,
+                        const struct clgan_tensor *a, size_t lda, const struct clgan_tensor *b,
+                        size_t ldb, float beta, struct clgan_tensor *c, size_t ldc)
+{
+    return clgan_gemm_batched(trans_a, trans_b, m, n, k, alpha, a, lda, 0, b, ldb, 0, beta, c, ldc, 0, 1);
 }
 
 /* ---------------------------------------------------------------- elementwise */

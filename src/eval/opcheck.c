@@ -207,11 +207,25 @@ static clgan_status gen_case(enum clgan_op_kind kind, uint64_t seed, size_t idx,
         static const float alphas[] = {1.0f, -0.5f, 2.5f, 0.75f}, betas[] = {0.0f, 1.0f, 0.5f, -1.0f};
         c->f[0] = alphas[rnd(&r) % 4];
         c->f[1] = betas[rnd(&r) % 4];
-        c->in_len[0] = (ar - 1) * c->lda + ac;
-        c->in_len[1] = (br - 1) * c->ldb + bc;
-        c->out_len[0] = (m - 1) * c->ldc + nn;
-        snprintf(desc, desc_cap, "m=%zu n=%zu k=%zu ta=%d tb=%d lda=%zu ldb=%zu ldc=%zu alpha=%g beta=%g",
-                 m, nn, k, c->trans_a, c->trans_b, c->lda, c->ldb, c->ldc, c->f[0], c->f[1]);
+        size_t sa = (ar - 1) * c->lda + ac, sb = (br - 1) * c->ldb + bc, sc = (m - 1) * c->ldc + nn;
+        /* One case in four a strided batch of 2..5 products (strides at
+         * least one matrix's span, sometimes with a gap; A or B sometimes
+         * shared by all: stride 0). */
+        c->batch = 1;
+        if (rnd(&r) % 4 == 1) {
+            c->batch = 2 + rnd(&r) % 4;
+            while (c->batch > 1 && c->batch * m * nn * k > ((size_t)1 << 22))
+                c->batch--;
+            c->stride_a = rnd(&r) % 5 == 0 ? 0 : sa + rnd(&r) % 3;
+            c->stride_b = rnd(&r) % 5 == 0 ? 0 : sb + rnd(&r) % 3;
+            c->stride_c = sc + rnd(&r) % 3;
+        }
+        c->in_len[0] = (c->batch - 1) * c->stride_a + sa;
+        c->in_len[1] = (c->batch - 1) * c->stride_b + sb;
+        c->out_len[0] = (c->batch - 1) * c->stride_c + sc;
+        snprintf(desc, desc_cap, "m=%zu n=%zu k=%zu ta=%d tb=%d lda=%zu ldb=%zu ldc=%zu alpha=%g beta=%g batch=%zu strides=%zu,%zu,%zu",
+                 m, nn, k, c->trans_a, c->trans_b, c->lda, c->ldb, c->ldc, c->f[0], c->f[1],
+                 c->batch, c->stride_a, c->stride_b, c->stride_c);
         break;
     }
     case CLGAN_OP_ADD_ROW:
@@ -375,6 +389,10 @@ static clgan_status call_op(const struct clgan_ref_case *c, struct clgan_tensor 
 {
     switch (c->kind) {
     case CLGAN_OP_GEMM:
+        if (c->batch > 1)
+            return clgan_gemm_batched(c->trans_a, c->trans_b, c->m, c->n, c->k, c->f[0], &ti[0],
+                                      c->lda, c->stride_a, &ti[1], c->ldb, c->stride_b, c->f[1],
+                                      &to[0], c->ldc, c->stride_c, c->batch);
         return clgan_gemm(c->trans_a, c->trans_b, c->m, c->n, c->k, c->f[0], &ti[0], c->lda,
                           &ti[1], c->ldb, c->f[1], &to[0], c->ldc);
     case CLGAN_OP_ADD: return clgan_add(&ti[0], &ti[1], &to[0]);
@@ -481,10 +499,15 @@ static clgan_status run_case(clgan_backend *be, const struct ocase *oc, float *r
                 *canary_bad += memcmp(&back[j], &canary_bits, 4) != 0;
                 *canary_bad += memcmp(&back[CANARY + len + j], &canary_bits, 4) != 0;
             }
-            if (c->kind == CLGAN_OP_GEMM)
-                for (size_t j = 0; j < len; j++)
-                    if (j % c->ldc >= c->n)
+            if (c->kind == CLGAN_OP_GEMM) {
+                /* the gaps: past n in a row, and between the batch's C */
+                const size_t span = (c->m - 1) * c->ldc + c->n;
+                for (size_t j = 0; j < len; j++) {
+                    size_t in_c = c->batch > 1 ? j % c->stride_c : j;
+                    if (in_c >= span || in_c % c->ldc >= c->n)
                         *canary_bad += memcmp(&back[CANARY + j], &c->out_init[0][j], 4) != 0;
+                }
+            }
             memcpy(res[i], back + CANARY, len * sizeof(float));
         }
         free(back);

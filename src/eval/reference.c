@@ -17,23 +17,26 @@ static double sigmoid(double x)
 
 static void gemm(const struct clgan_ref_case *c, double *o, double *bd)
 {
-    const float *a = c->in[0], *b = c->in[1];
     const double alpha = c->f[0], beta = c->f[1];
-    for (size_t i = 0; i < c->m; i++)
-        for (size_t j = 0; j < c->n; j++) {
-            double s = 0, sa = 0;
-            for (size_t p = 0; p < c->k; p++) {
-                double x = c->trans_a ? a[p * c->lda + i] : a[i * c->lda + p];
-                double y = c->trans_b ? b[j * c->ldb + p] : b[p * c->ldb + j];
-                s += x * y;
-                sa += fabs(x * y);
+    const size_t count = c->batch ? c->batch : 1;
+    for (size_t q = 0; q < count; q++) {
+        const float *a = c->in[0] + q * c->stride_a, *b = c->in[1] + q * c->stride_b;
+        for (size_t i = 0; i < c->m; i++)
+            for (size_t j = 0; j < c->n; j++) {
+                double s = 0, sa = 0;
+                for (size_t p = 0; p < c->k; p++) {
+                    double x = c->trans_a ? a[p * c->lda + i] : a[i * c->lda + p];
+                    double y = c->trans_b ? b[j * c->ldb + p] : b[p * c->ldb + j];
+                    s += x * y;
+                    sa += fabs(x * y);
+                }
+                size_t idx = q * c->stride_c + i * c->ldc + j;
+                double cin = c->out_init[0][idx];
+                o[idx] = alpha * s + (beta == 0 ? 0.0 : beta * cin);
+                bd[idx] = 2.0 * (double)(c->k + 2) * CLGAN_REF_U *
+                          (fabs(alpha) * sa + (beta == 0 ? 0.0 : fabs(beta * cin)));
             }
-            size_t idx = i * c->ldc + j;
-            double cin = c->out_init[0][idx];
-            o[idx] = alpha * s + (beta == 0 ? 0.0 : beta * cin);
-            bd[idx] = 2.0 * (double)(c->k + 2) * CLGAN_REF_U *
-                      (fabs(alpha) * sa + (beta == 0 ? 0.0 : fabs(beta * cin)));
-        }
+    }
 }
 
 CLGAN_FAMILY_SWITCH_BEGIN

@@ -12,6 +12,7 @@
 struct clgan_ref_case {
     enum clgan_op_kind kind;
     size_t m, n, k, lda, ldb, ldc;
+    size_t batch, stride_a, stride_b, stride_c; /* GEMM: 0 or 1 = one product */
     int trans_a, trans_b;
     float f[6];          /* op parameters as the public call takes them */
     uint64_t seed, stream, offset, step;

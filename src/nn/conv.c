@@ -152,20 +152,25 @@ static clgan_status conv_run(const char *fn, int tr, enum pass pass, const struc
         size_t cnt = p->batch - n0 < pl.per_chunk ? p->batch - n0 : pl.per_chunk;
         if (cols_from_image)
             s = clgan_im2col(img_src, &pl.g, n0, cnt, scratch);
-        for (size_t i = 0; i < cnt && s == CLGAN_OK; i++) {
+        struct clgan_tensor cols = view(scratch, 0, cnt * one);
+        struct clgan_tensor oths = view(other, n0 * other_img, cnt * other_img);
+        if (s == CLGAN_OK && pass != BWD_WEIGHT && cols_from_image) {
+            /* conv2d forward / transposed backward data, per image:
+             * oth = W [Cx, R] col, one strided batch for the chunk */
+            s = clgan_gemm_batched(0, 0, Cx, P, R, 1.0f, w, R, 0, &cols, P, one, 0.0f, &oths, P,
+                                   other_img, cnt);
+        } else if (s == CLGAN_OK && pass != BWD_WEIGHT) {
+            /* col = W^T [R, Cx] oth [Cx, P] */
+            s = clgan_gemm_batched(1, 0, R, P, Cx, 1.0f, w, R, 0, &oths, P, other_img, 0.0f, &cols, P,
+                                   one, cnt);
+        }
+        for (size_t i = 0; pass == BWD_WEIGHT && i < cnt && s == CLGAN_OK; i++) {
+            /* dW [Cx, R] = beta dW + oth [Cx, P] col^T, summed over the
+             * images in order */
             struct clgan_tensor col = view(scratch, i * one, one);
             struct clgan_tensor oth = view(other, (n0 + i) * other_img, other_img);
-            if (pass == BWD_WEIGHT) {
-                /* dW [Cx, R] = beta dW + oth [Cx, P] col^T */
-                float bt = (n0 + i == 0) ? beta : 1.0f;
-                s = clgan_gemm(0, 1, Cx, R, P, 1.0f, &oth, P, &col, P, bt, o, R);
-            } else if (cols_from_image) {
-                /* conv2d forward / transposed backward data: oth = W [Cx, R] col */
-                s = clgan_gemm(0, 0, Cx, P, R, 1.0f, w, R, &col, P, 0.0f, &oth, P);
-            } else {
-                /* col = W^T [R, Cx] oth [Cx, P] */
-                s = clgan_gemm(1, 0, R, P, Cx, 1.0f, w, R, &oth, P, 0.0f, &col, P);
-            }
+            float bt = (n0 + i == 0) ? beta : 1.0f;
+            s = clgan_gemm(0, 1, Cx, R, P, 1.0f, &oth, P, &col, P, bt, o, R);
         }
         if (s == CLGAN_OK && !cols_from_image)
             s = clgan_col2im(scratch, &pl.g, n0, cnt, 0.0f, o);

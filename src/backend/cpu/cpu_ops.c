@@ -6,6 +6,10 @@
 #include <math.h>
 #include <string.h>
 
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
 #include "backend/cpu/cpu_internal.h"
 
 /* Below this many elements the OpenMP fork costs more than the loop. */
@@ -218,13 +222,33 @@ static void random_fill(const struct clgan_op *op)
     }
 }
 
+/* One product, or a batch of them: with at least as many products as
+ * threads, each thread computes whole products (the GEMM's own parallel
+ * region then runs on one thread); otherwise one after another on all
+ * threads. The kernel's result does not depend on the thread count, so
+ * both give the same bits. */
+static void gemm_batch(const struct clgan_op *op)
+{
+    const float *a = clgan_cpu_f32(op->in[0]), *b = clgan_cpu_f32(op->in[1]);
+    float *c = clgan_cpu_f32(op->out[0]);
+    const size_t count = op->batch ? op->batch : 1;
+#ifdef _OPENMP
+    const size_t threads = (size_t)omp_get_max_threads();
+#else
+    const size_t threads = 1;
+#endif
+    const int outer = count > 1 && threads > 1 && count >= threads;
+#pragma omp parallel for schedule(dynamic, 1) if (outer)
+    for (size_t i = 0; i < count; i++)
+        clgan_cpu_sgemm(op->trans_a, op->trans_b, op->m, op->n, op->k, op->f[0], a + i * op->stride_a,
+                        op->lda, b + i * op->stride_b, op->ldb, op->f[1], c + i * op->stride_c, op->ldc);
+}
+
 clgan_status clgan_cpu_exec(clgan_backend *be, const struct clgan_op *op)
 {
     switch (op->kind) {
     case CLGAN_OP_GEMM:
-        clgan_cpu_sgemm(op->trans_a, op->trans_b, op->m, op->n, op->k, op->f[0],
-                        clgan_cpu_f32(op->in[0]), op->lda, clgan_cpu_f32(op->in[1]), op->ldb,
-                        op->f[1], clgan_cpu_f32(op->out[0]), op->ldc);
+        gemm_batch(op);
         return CLGAN_OK;
     case CLGAN_OP_ADD:
     case CLGAN_OP_SUB:

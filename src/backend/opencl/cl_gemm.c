@@ -72,16 +72,24 @@ static const char *clblast_status_name(CLBlastStatusCode st)
 clgan_status clgan_cl_gemm(struct clgan_cl *cl, const struct clgan_op *op)
 {
     const struct clgan_tensor *a = op->in[0], *b = op->in[1], *c = op->out[0];
-    CLBlastStatusCode st = CLBlastSgemm(
-        CLBlastLayoutRowMajor, op->trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
-        op->trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, op->m, op->n, op->k, op->f[0],
-        clgan_cl_mem(a), clgan_tensor_eoff(a), op->lda, clgan_cl_mem(b), clgan_tensor_eoff(b),
-        op->ldb, op->f[1], clgan_cl_mem(c), clgan_tensor_eoff(c), op->ldc, &cl->queue, NULL);
+    const CLBlastTranspose ta = op->trans_a ? CLBlastTransposeYes : CLBlastTransposeNo;
+    const CLBlastTranspose tb = op->trans_b ? CLBlastTransposeYes : CLBlastTransposeNo;
+    CLBlastStatusCode st =
+        op->batch > 1
+            ? CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, ta, tb, op->m, op->n, op->k, op->f[0],
+                                         clgan_cl_mem(a), clgan_tensor_eoff(a), op->lda, op->stride_a,
+                                         clgan_cl_mem(b), clgan_tensor_eoff(b), op->ldb, op->stride_b,
+                                         op->f[1], clgan_cl_mem(c), clgan_tensor_eoff(c), op->ldc,
+                                         op->stride_c, op->batch, &cl->queue, NULL)
+            : CLBlastSgemm(CLBlastLayoutRowMajor, ta, tb, op->m, op->n, op->k, op->f[0], clgan_cl_mem(a),
+                           clgan_tensor_eoff(a), op->lda, clgan_cl_mem(b), clgan_tensor_eoff(b), op->ldb,
+                           op->f[1], clgan_cl_mem(c), clgan_tensor_eoff(c), op->ldc, &cl->queue, NULL);
     if (st == CLBlastSuccess)
         return CLGAN_OK;
     return clgan_set_error(CLGAN_ECLBLAST,
-                           "CLBlastSgemm(m=%zu n=%zu k=%zu ta=%d tb=%d lda=%zu ldb=%zu ldc=%zu) on "
+                           "CLBlastSgemm%s(m=%zu n=%zu k=%zu ta=%d tb=%d lda=%zu ldb=%zu ldc=%zu batch=%zu) on "
                            "'%s': %s (%d)",
-                           op->m, op->n, op->k, op->trans_a, op->trans_b, op->lda, op->ldb, op->ldc,
+                           op->batch > 1 ? "StridedBatched" : "", op->m, op->n, op->k, op->trans_a,
+                           op->trans_b, op->lda, op->ldb, op->ldc, op->batch ? op->batch : 1,
                            cl->device_name, clblast_status_name(st), (int)st);
 }
