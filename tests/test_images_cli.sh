@@ -47,6 +47,41 @@ else
     fails=$((fails + 1))
 fi
 
+# The seed's faces case with the DCGAN: a folder of 12 gray 40 x 36 images
+# (center-cropped and resized to 32 x 32), a small DCGAN (ngf = ndf = 8) for
+# 4 steps on the CPU and on OpenCL when there is a device; then sampling and
+# scoring from its checkpoint.
+mkdir "$tmp/faces32"
+i=0
+while [ $i -lt 12 ]; do
+    { printf 'P2 40 36 255\n'; j=0; while [ $j -lt 1440 ]; do printf '%d ' $(((i * 20 + j / 40 * 7) % 256)); j=$((j + 1)); done; } \
+        >"$tmp/faces32/f$i.pgm"
+    i=$((i + 1))
+done
+for be in cpu opencl; do
+    if [ "$be" = opencl ] && ! "$CLGAN_BIN" devices 2>/dev/null | grep -q -- '--backend opencl:'; then
+        echo "skipped: dcgan folder run on opencl (no OpenCL device)"
+        continue
+    fi
+    if "$CLGAN_BIN" train --data "folder:$tmp/faces32" --size 32 --channels 1 --model dcgan --ngf 8 --ndf 8 \
+        --batch 4 --steps 4 --backend "$be" --out "$tmp/dc-$be" >"$tmp/out" 2>"$tmp/err" &&
+        [ -s "$tmp/dc-$be/samples.png" ] && grep -q '"model": "dcgan"' "$tmp/dc-$be/config.json" &&
+        ck=$(ls "$tmp/dc-$be"/checkpoint_*.safetensors) &&
+        "$CLGAN_BIN" sample --checkpoint "$ck" --n 9 --backend cpu --out "$tmp/dc-$be-s.png" >/dev/null 2>&1 &&
+        [ -s "$tmp/dc-$be-s.png" ] &&
+        "$CLGAN_BIN" score --checkpoint "$ck" --backend cpu "$tmp/faces32/f1.pgm" >"$tmp/score" 2>/dev/null &&
+        grep -q "f1.pgm" "$tmp/score"; then
+        echo "ok: dcgan on a 32x32 gray folder on $be, sampled and scored on cpu: $(head -n 1 "$tmp/out")"
+    else
+        echo "FAIL: dcgan folder run on $be:"
+        cat "$tmp/err" "$tmp/out"
+        fails=$((fails + 1))
+    fi
+done
+expect_fail "dcgan on a 20x20 folder" 2 "side 28, 32 or 64" train --data "folder:$tmp/faces32" --size 20 --model dcgan --batch 4 --steps 1 --backend cpu --out "$tmp/r"
+expect_fail "unknown model" 2 "mlp or dcgan" train --data "folder:$tmp/faces32" --model resnet --out "$tmp/r"
+expect_fail "dcgan on point data" 2 "image data sets" train --data ring8 --model dcgan --out "$tmp/r"
+
 mkdir "$tmp/empty"
 expect_fail "empty folder" 3 "$tmp/empty" train --data "folder:$tmp/empty" --steps 1 --backend cpu --out "$tmp/r"
 expect_fail "missing folder" 3 "$tmp/nope" train --data "folder:$tmp/nope" --steps 1 --backend cpu --out "$tmp/r"

@@ -127,8 +127,10 @@ static clgan_status write_config(clgan_trainer *t)
     if (t->image_set) {
         fputs("  \"data_path\": ", f);
         json_str(f, c->data_path);
-        fprintf(f, ",\n  \"image\": [%zu, %zu, %zu],\n  \"epochs\": %zu,\n  \"g_units\": [",
-                t->ds.height, t->ds.width, t->ds.channels, c->epochs);
+        fprintf(f, ",\n  \"image\": [%zu, %zu, %zu],\n  \"epochs\": %zu,\n  \"model\": \"%s\",\n"
+                   "  \"ngf\": %zu,\n  \"ndf\": %zu,\n  \"g_units\": [",
+                t->ds.height, t->ds.width, t->ds.channels, c->epochs,
+                c->model == CLGAN_MODEL_DCGAN ? "dcgan" : "mlp", c->ngf, c->ndf);
         for (int net = 0; net < 2; net++) {
             const size_t *u = net ? c->d_units : c->g_units;
             for (size_t i = 0; i < 8 && u[i]; i++)
