@@ -78,6 +78,16 @@ static inline size_t clgan_tensor_eoff(const struct clgan_tensor *t)
     return t->offset / 4;
 }
 
+/* Nonzero when two tensors share bytes of one buffer. */
+static inline int clgan_tensors_overlap(const struct clgan_tensor *a, const struct clgan_tensor *b)
+{
+    if (a->buffer != b->buffer)
+        return 0;
+    size_t a0 = a->offset, a1 = a0 + clgan_tensor_bytes(a);
+    size_t b0 = b->offset, b1 = b0 + clgan_tensor_bytes(b);
+    return a0 < b1 && b0 < a1;
+}
+
 struct clgan_backend_vtable {
     const char *name;
     void (*free)(clgan_backend *be);

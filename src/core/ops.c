@@ -132,18 +132,9 @@ clgan_status clgan_gemm_batched(int trans_a, int trans_b, size_t m, size_t n, si
     if (count > 1 && stride_c < (m - 1) * ldc + n)
         return clgan_set_error(CLGAN_EINVAL, "gemm: the %zu C matrices of '%s' overlap (stride %zu)", count,
                                c->name, stride_c);
-    if (c->buffer == a->buffer || c->buffer == b->buffer) {
-        /* Overlap of C with A or B is undefined in BLAS; refuse it. */
-        size_t c0 = c->offset, c1 = c->offset + clgan_tensor_bytes(c);
-        for (int i = 0; i < 2; i++) {
-            const struct clgan_tensor *x = ts[i];
-            if (x->buffer != c->buffer)
-                continue;
-            size_t x0 = x->offset, x1 = x->offset + clgan_tensor_bytes(x);
-            if (x0 < c1 && c0 < x1)
-                return clgan_set_error(CLGAN_EINVAL, "gemm: C '%s' overlaps an input", c->name);
-        }
-    }
+    /* Overlap of C with A or B is undefined in BLAS; refuse it. */
+    if (clgan_tensors_overlap(c, a) || clgan_tensors_overlap(c, b))
+        return clgan_set_error(CLGAN_EINVAL, "gemm: C '%s' overlaps an input", c->name);
     struct clgan_op op = {.kind = CLGAN_OP_GEMM, .in = {a, b}, .out = {c}, .m = m, .n = n, .k = k,
                           .lda = lda, .ldb = ldb, .ldc = ldc, .trans_a = !!trans_a,
                           .trans_b = !!trans_b, .f = {alpha, beta}, .batch = count,
@@ -321,12 +312,8 @@ static clgan_status reduce_2d(enum clgan_op_kind kind, const struct clgan_tensor
     if (total % r)
         return clgan_set_error(CLGAN_ESHAPE, "%s: output of %zu does not divide '%s' of %zu elements",
                                clgan_op_name(kind), r, x->name, total);
-    if (x->buffer == out->buffer) {
-        size_t x0 = x->offset, x1 = x0 + clgan_tensor_bytes(x);
-        size_t o0 = out->offset, o1 = o0 + clgan_tensor_bytes(out);
-        if (x0 < o1 && o0 < x1)
-            return clgan_set_error(CLGAN_EINVAL, "%s: output overlaps the input", clgan_op_name(kind));
-    }
+    if (clgan_tensors_overlap(x, out))
+        return clgan_set_error(CLGAN_EINVAL, "%s: output overlaps the input", clgan_op_name(kind));
     struct clgan_op op = {.kind = kind, .in = {x}, .out = {out}, .f = {beta}};
     if (kind == CLGAN_OP_SUM_ROWS) {
         op.n = r;

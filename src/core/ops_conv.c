@@ -40,15 +40,6 @@ static clgan_status check(enum clgan_op_kind kind, const struct clgan_tensor *co
     return CLGAN_OK;
 }
 
-static int overlap(const struct clgan_tensor *a, const struct clgan_tensor *b)
-{
-    if (a->buffer != b->buffer)
-        return 0;
-    size_t a0 = a->offset, a1 = a0 + clgan_tensor_bytes(a);
-    size_t b0 = b->offset, b1 = b0 + clgan_tensor_bytes(b);
-    return a0 < b1 && b0 < a1;
-}
-
 static clgan_status run(clgan_backend *be, const struct clgan_op *op)
 {
     clgan_clear_error();
@@ -126,7 +117,7 @@ clgan_status clgan_im2col(const struct clgan_tensor *x, const struct clgan_conv_
         return clgan_set_error(CLGAN_ESHAPE, "im2col: x '%s' must have %zu elements (has %zu) and col '%s' at least %zu (has %zu)",
                                x->name, xl, clgan_tensor_numel(x), col->name, cl,
                                clgan_tensor_numel(col));
-    if (overlap(x, col))
+    if (clgan_tensors_overlap(x, col))
         return clgan_set_error(CLGAN_EINVAL, "im2col: col overlaps x");
     return run(be, &op);
 }
@@ -149,7 +140,7 @@ clgan_status clgan_col2im(const struct clgan_tensor *col, const struct clgan_con
         return clgan_set_error(CLGAN_ESHAPE, "col2im: x '%s' must have %zu elements (has %zu) and col '%s' at least %zu (has %zu)",
                                x->name, xl, clgan_tensor_numel(x), col->name, cl,
                                clgan_tensor_numel(col));
-    if (overlap(x, col))
+    if (clgan_tensors_overlap(x, col))
         return clgan_set_error(CLGAN_EINVAL, "col2im: x overlaps col");
     return run(be, &op);
 }
@@ -192,7 +183,7 @@ clgan_status clgan_channel_bias(const struct clgan_tensor *x, const struct clgan
         s = need_count(CLGAN_OP_CHANNEL_BIAS, out, clgan_tensor_numel(x));
     if (s != CLGAN_OK)
         return s;
-    if (overlap(bias, out))
+    if (clgan_tensors_overlap(bias, out))
         return clgan_set_error(CLGAN_EINVAL, "channel_bias: out overlaps the bias");
     return run(be, &op);
 }
@@ -210,7 +201,7 @@ clgan_status clgan_channel_sum(const struct clgan_tensor *x, size_t spatial, flo
         return s;
     if (!isfinite(beta))
         return clgan_set_error(CLGAN_EINVAL, "channel_sum: beta must be finite");
-    if (overlap(x, out))
+    if (clgan_tensors_overlap(x, out))
         return clgan_set_error(CLGAN_EINVAL, "channel_sum: output overlaps the input");
     return run(be, &op);
 }
@@ -229,7 +220,7 @@ clgan_status clgan_batchnorm_stats(const struct clgan_tensor *x, size_t spatial,
         s = nchw(CLGAN_OP_BATCHNORM_STATS, x, clgan_tensor_numel(stats) / 2, spatial, &op);
     if (s != CLGAN_OK)
         return s;
-    if (overlap(x, stats))
+    if (clgan_tensors_overlap(x, stats))
         return clgan_set_error(CLGAN_EINVAL, "batchnorm_stats: stats overlap the input");
     return run(be, &op);
 }
@@ -265,7 +256,7 @@ clgan_status clgan_batchnorm(const struct clgan_tensor *x, const struct clgan_te
         s = need_count(CLGAN_OP_BATCHNORM, y, clgan_tensor_numel(x));
     if (s != CLGAN_OK)
         return s;
-    if (overlap(y, stats) || overlap(y, gamma) || overlap(y, beta))
+    if (clgan_tensors_overlap(y, stats) || clgan_tensors_overlap(y, gamma) || clgan_tensors_overlap(y, beta))
         return clgan_set_error(CLGAN_EINVAL, "batchnorm: y overlaps the statistics or parameters");
     return run(be, &op);
 }
@@ -299,10 +290,10 @@ clgan_status clgan_batchnorm_backward(const struct clgan_tensor *x, const struct
     const struct clgan_tensor *outs[3] = {dx, dgamma, dbeta};
     for (int i = 0; i < 3; i++) {
         for (int j = 0; j < 4; j++)
-            if (overlap(outs[i], op.in[j]))
+            if (clgan_tensors_overlap(outs[i], op.in[j]))
                 return clgan_set_error(CLGAN_EINVAL, "batchnorm_backward: an output overlaps an input");
         for (int j = i + 1; j < 3; j++)
-            if (overlap(outs[i], outs[j]))
+            if (clgan_tensors_overlap(outs[i], outs[j]))
                 return clgan_set_error(CLGAN_EINVAL, "batchnorm_backward: outputs overlap");
     }
     return run(be, &op);

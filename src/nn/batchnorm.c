@@ -21,27 +21,16 @@ struct bn_ctx {
     struct clgan_tensor run_mean, run_var, st_mean, st_var; /* halves */
 };
 
-/* A view of n floats at float offset `at` of t's buffer position. */
-static struct clgan_tensor sub(const struct clgan_tensor *t, size_t at, size_t n)
-{
-    struct clgan_tensor v = *t;
-    v.ndim = 1;
-    v.dims[0] = n;
-    v.dims[1] = v.dims[2] = v.dims[3] = 0;
-    v.offset = t->offset + at * sizeof(float);
-    return v;
-}
-
 static clgan_status bn_bind(struct nn_layer *l, const struct nn_binding *b)
 {
     struct bn_ctx *c = l->ctx;
     const size_t C = c->channels;
     NN_TRY(nn_view(&c->stats, b->arena, b->scratch_off, 1, 2 * C, "bn stats"));
-    c->running = sub(&l->param[2], 0, 2 * C); /* running_mean, running_var are adjacent */
-    c->run_mean = sub(&c->running, 0, C);
-    c->run_var = sub(&c->running, C, C);
-    c->st_mean = sub(&c->stats, 0, C);
-    c->st_var = sub(&c->stats, C, C);
+    c->running = nn_sub_view(&l->param[2], 0, 2 * C); /* running_mean, running_var are adjacent */
+    c->run_mean = nn_sub_view(&c->running, 0, C);
+    c->run_var = nn_sub_view(&c->running, C, C);
+    c->st_mean = nn_sub_view(&c->stats, 0, C);
+    c->st_var = nn_sub_view(&c->stats, C, C);
     /* scale N(1, 0.02), shift 0, running mean 0, running variance 1 */
     float *w = calloc(4 * C, sizeof *w);
     if (!w)

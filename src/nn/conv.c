@@ -8,6 +8,7 @@
 #include <stdio.h>
 
 #include "backend/backend_impl.h"
+#include "nn/layer.h"
 
 /* Everything one call needs: the im2col geometry (of x for conv2d, of the
  * output for the transposed conv), the column matrix size rows x cols, and
@@ -101,17 +102,6 @@ static clgan_status check_sizes(const char *fn, const struct plan *cpl, struct p
     return CLGAN_OK;
 }
 
-/* A 1-D view of `len` elements of t starting at element `at`. */
-static struct clgan_tensor view(const struct clgan_tensor *t, size_t at, size_t len)
-{
-    struct clgan_tensor v = *t;
-    v.ndim = 1;
-    v.dims[0] = len;
-    v.dims[1] = v.dims[2] = v.dims[3] = 0;
-    v.offset = t->offset + at * sizeof(float);
-    return v;
-}
-
 enum pass { FWD, BWD_DATA, BWD_WEIGHT };
 
 /* The three passes of both kinds; `a` is x (or dy for BWD_DATA), `b` the
@@ -152,8 +142,8 @@ static clgan_status conv_run(const char *fn, int tr, enum pass pass, const struc
         size_t cnt = p->batch - n0 < pl.per_chunk ? p->batch - n0 : pl.per_chunk;
         if (cols_from_image)
             s = clgan_im2col(img_src, &pl.g, n0, cnt, scratch);
-        struct clgan_tensor cols = view(scratch, 0, cnt * one);
-        struct clgan_tensor oths = view(other, n0 * other_img, cnt * other_img);
+        struct clgan_tensor cols = nn_sub_view(scratch, 0, cnt * one);
+        struct clgan_tensor oths = nn_sub_view(other, n0 * other_img, cnt * other_img);
         if (s == CLGAN_OK && pass != BWD_WEIGHT && cols_from_image) {
             /* conv2d forward / transposed backward data, per image:
              * oth = W [Cx, R] col, one strided batch for the chunk */
@@ -167,8 +157,8 @@ static clgan_status conv_run(const char *fn, int tr, enum pass pass, const struc
         for (size_t i = 0; pass == BWD_WEIGHT && i < cnt && s == CLGAN_OK; i++) {
             /* dW [Cx, R] = beta dW + oth [Cx, P] col^T, summed over the
              * images in order */
-            struct clgan_tensor col = view(scratch, i * one, one);
-            struct clgan_tensor oth = view(other, (n0 + i) * other_img, other_img);
+            struct clgan_tensor col = nn_sub_view(scratch, i * one, one);
+            struct clgan_tensor oth = nn_sub_view(other, (n0 + i) * other_img, other_img);
             float bt = (n0 + i == 0) ? beta : 1.0f;
             s = clgan_gemm(0, 1, Cx, R, P, 1.0f, &oth, P, &col, P, bt, o, R);
         }

@@ -27,18 +27,10 @@ static clgan_status conv_bind(struct nn_layer *l, const struct nn_binding *b)
     const size_t per = clgan_conv2d_scratch(&c->p, c->transposed);
     const size_t chunk = b->max_batch < CONV_CHUNK ? b->max_batch : CONV_CHUNK;
     NN_TRY(nn_view(&c->scratch, b->arena, b->scratch_off, chunk, per, "conv scratch"));
-    const size_t nw = l->desc[0].dims[0] * l->desc[0].dims[1] * c->p.kernel_h * c->p.kernel_w;
     const size_t k2 = c->p.kernel_h * c->p.kernel_w;
     const size_t fan_in = (c->transposed ? c->p.out_channels : c->p.in_channels) * k2;
     const size_t fan_out = (c->transposed ? c->p.in_channels : c->p.out_channels) * k2;
-    float *w = calloc(l->n_params, sizeof *w);
-    if (!w)
-        return clgan_set_error(CLGAN_ENOMEM, "conv layer: no host memory for %zu weights", nw);
-    nn_init_weights(w, nw, c->init, fan_in, fan_out, b->seed, b->stream);
-    clgan_status s = clgan_buffer_write(b->params, b->param_off * sizeof(float), w,
-                                        l->n_params * sizeof *w);
-    free(w);
-    return s;
+    return nn_upload_weights(l, b, c->p.in_channels * c->p.out_channels * k2, c->init, fan_in, fan_out);
 }
 
 static clgan_status conv_forward(struct nn_layer *l, const struct clgan_tensor *in,

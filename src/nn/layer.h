@@ -78,6 +78,14 @@ void nn_add_tensor(struct nn_layer *l, const char *name, size_t ndim, size_t d0,
 void nn_init_weights(float *w, size_t n, enum clgan_init init, size_t fan_in, size_t fan_out,
                      uint64_t seed, uint64_t stream);
 
+/* Writes a layer's initial parameters (blocking, set-up time): the first n
+ * drawn with nn_init_weights, the rest of its n_params zero (biases). */
+clgan_status nn_upload_weights(const struct nn_layer *l, const struct nn_binding *b, size_t n,
+                               enum clgan_init init, size_t fan_in, size_t fan_out);
+
+/* A 1-D view of n floats of t starting at its element `at`. */
+struct clgan_tensor nn_sub_view(const struct clgan_tensor *t, size_t at, size_t n);
+
 /* Runs the constructors of a layer stack without a backend: the layers of
  * the model clgan_model_new would build (caller frees each ctx with
  * nn_layers_free). Errors as clgan_model_new's set-up. */

@@ -3,7 +3,6 @@
  * accumulate, and its three initialisations drawn from host Philox. */
 #include "config.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 
 #include "backend/backend_impl.h"
@@ -17,16 +16,7 @@ struct linear_ctx {
 static clgan_status linear_bind(struct nn_layer *l, const struct nn_binding *b)
 {
     const struct linear_ctx *c = l->ctx;
-    const size_t in = l->in_dim, out = l->out_dim, nw = in * out;
-    /* Host draw, then one upload: the same bits on every backend. */
-    float *w = calloc(l->n_params, sizeof *w);
-    if (!w)
-        return clgan_set_error(CLGAN_ENOMEM, "linear layer: no host memory for %zu weights", nw);
-    nn_init_weights(w, nw, c->init, in, out, b->seed, b->stream);
-    clgan_status s = clgan_buffer_write(b->params, b->param_off * sizeof(float), w,
-                                        l->n_params * sizeof *w);
-    free(w);
-    return s;
+    return nn_upload_weights(l, b, l->in_dim * l->out_dim, c->init, l->in_dim, l->out_dim);
 }
 
 static clgan_status linear_forward(struct nn_layer *l, const struct clgan_tensor *in,

@@ -94,6 +94,31 @@ void nn_init_weights(float *w, size_t n, enum clgan_init init, size_t fan_in, si
     }
 }
 
+clgan_status nn_upload_weights(const struct nn_layer *l, const struct nn_binding *b, size_t n,
+                               enum clgan_init init, size_t fan_in, size_t fan_out)
+{
+    /* Host draw, then one upload: the same bits on every backend. */
+    float *w = calloc(l->n_params ? l->n_params : 1, sizeof *w);
+    if (!w)
+        return clgan_set_error(CLGAN_ENOMEM, "%s layer: no host memory for %zu weights", l->vt->name,
+                               l->n_params);
+    nn_init_weights(w, n, init, fan_in, fan_out, b->seed, b->stream);
+    clgan_status s = clgan_buffer_write(b->params, b->param_off * sizeof(float), w,
+                                        l->n_params * sizeof *w);
+    free(w);
+    return s;
+}
+
+struct clgan_tensor nn_sub_view(const struct clgan_tensor *t, size_t at, size_t n)
+{
+    struct clgan_tensor v = *t;
+    v.ndim = 1;
+    v.dims[0] = n;
+    v.dims[1] = v.dims[2] = v.dims[3] = 0;
+    v.offset = t->offset + at * sizeof(float);
+    return v;
+}
+
 void nn_layers_free(struct nn_layer *layers, size_t n_layers)
 {
     for (size_t i = 0; layers && i < n_layers; i++) {
@@ -342,16 +367,6 @@ clgan_status clgan_model_forward(clgan_model *m, const struct clgan_tensor *in, 
     return CLGAN_OK;
 }
 
-/* Nonzero when two tensors share bytes of one buffer. */
-static int overlap(const struct clgan_tensor *a, const struct clgan_tensor *b)
-{
-    if (a->buffer != b->buffer)
-        return 0;
-    size_t a0 = a->offset, a1 = a0 + clgan_tensor_bytes(a);
-    size_t b0 = b->offset, b1 = b0 + clgan_tensor_bytes(b);
-    return a0 < b1 && b0 < a1;
-}
-
 clgan_status clgan_model_backward(clgan_model *m, const struct clgan_tensor *dout,
                                   struct clgan_tensor *din)
 {
@@ -369,7 +384,7 @@ clgan_status clgan_model_backward(clgan_model *m, const struct clgan_tensor *dou
         if (clgan_tensor_numel(din) != rows * m->in_dim)
             return clgan_set_error(CLGAN_ESHAPE, "clgan_model_backward: din '%s' has %zu elements, want %zu x %zu",
                                    din->name, clgan_tensor_numel(din), rows, m->in_dim);
-        if (overlap(din, dout) || din->buffer == m->arena || din->buffer == m->params ||
+        if (clgan_tensors_overlap(din, dout) || din->buffer == m->arena || din->buffer == m->params ||
             din->buffer == m->grads)
             return clgan_set_error(CLGAN_EINVAL, "clgan_model_backward: din must be the caller's own memory, apart from dout and the model");
     }
