@@ -12,7 +12,7 @@
 
 /* Images whose column matrices the scratch holds at once: enough to keep
  * im2col calls few, small enough that big layers stay cheap in memory. */
-#define CONV_CHUNK 8
+#define CONV_CHUNK 32
 
 struct conv_ctx {
     struct clgan_conv2d p;  /* batch set per call */

@@ -11,30 +11,6 @@
 
 #define PAR_MIN 32768
 
-static void im2col(const struct clgan_op *op)
-{
-    const struct clgan_op_conv *cv = &op->conv;
-    const struct clgan_conv_geom *g = &cv->g;
-    const float *x = clgan_cpu_f32(op->in[0]);
-    float *col = clgan_cpu_f32(op->out[0]);
-    const size_t C = g->channels, H = g->height, W = g->width, KH = g->kernel_h, KW = g->kernel_w;
-    const size_t OH = cv->out_h, OW = cv->out_w, rows = cv->count * C * KH * KW;
-#pragma omp parallel for schedule(static) if (rows * OH * OW > PAR_MIN)
-    for (size_t r = 0; r < rows; r++) {
-        size_t j = r % KW, i = (r / KW) % KH, c = (r / (KW * KH)) % C, n = r / (KW * KH * C);
-        const float *img = x + ((cv->first + n) * C + c) * H * W;
-        float *dst = col + r * OH * OW;
-        for (size_t oy = 0; oy < OH; oy++) {
-            /* Unsigned wrap-around makes a negative row fail the < H test. */
-            size_t iy = oy * g->stride_h + i - g->pad_h;
-            for (size_t ox = 0; ox < OW; ox++) {
-                size_t ix = ox * g->stride_w + j - g->pad_w;
-                dst[oy * OW + ox] = (iy < H && ix < W) ? img[iy * W + ix] : 0.0f;
-            }
-        }
-    }
-}
-
 /* The taps ox of one kernel column j that land inside the image: x = ox *
  * stride + j - pad in [0, W). Sets [*lo, *hi). */
 static void tap_range(size_t out, size_t in, size_t stride, size_t pad, size_t j, size_t *lo,
@@ -48,6 +24,41 @@ static void tap_range(size_t out, size_t in, size_t stride, size_t pad, size_t j
     *hi = h < out ? h : out;
     if (*hi < *lo)
         *hi = *lo;
+}
+
+static void im2col(const struct clgan_op *op)
+{
+    const struct clgan_op_conv *cv = &op->conv;
+    const struct clgan_conv_geom *g = &cv->g;
+    const float *x = clgan_cpu_f32(op->in[0]);
+    float *col = clgan_cpu_f32(op->out[0]);
+    const size_t C = g->channels, H = g->height, W = g->width, KH = g->kernel_h, KW = g->kernel_w;
+    const size_t OH = cv->out_h, OW = cv->out_w, rows = cv->count * C * KH * KW;
+#pragma omp parallel for schedule(static) if (rows * OH * OW > PAR_MIN)
+    for (size_t r = 0; r < rows; r++) {
+        size_t j = r % KW, i = (r / KW) % KH, c = (r / (KW * KH)) % C, n = r / (KW * KH * C);
+        const float *img = x + ((cv->first + n) * C + c) * H * W;
+        float *dst = col + r * OH * OW;
+        size_t ox0, ox1;
+        tap_range(OW, W, g->stride_w, g->pad_w, j, &ox0, &ox1);
+        for (size_t oy = 0; oy < OH; oy++) {
+            /* Unsigned wrap-around makes a negative row fail the < H test. */
+            size_t iy = oy * g->stride_h + i - g->pad_h;
+            float *d = dst + oy * OW;
+            if (iy >= H || ox0 == ox1) {
+                for (size_t ox = 0; ox < OW; ox++)
+                    d[ox] = 0.0f;
+                continue;
+            }
+            const float *src = img + iy * W + (ox0 * g->stride_w + j - g->pad_w);
+            for (size_t ox = 0; ox < ox0; ox++)
+                d[ox] = 0.0f;
+            for (size_t q = 0; q < ox1 - ox0; q++)
+                d[ox0 + q] = src[q * g->stride_w];
+            for (size_t ox = ox1; ox < OW; ox++)
+                d[ox] = 0.0f;
+        }
+    }
 }
 
 /* Every pixel sums the column entries that came from it in tap order (i, j
