@@ -588,6 +588,9 @@ START_TEST(test_dcgan_shapes_torch)
                      lay[i].out_shape[2]);
         }
         nn_layers_free(lay, n);
+        size_t shape[3];
+        ck_assert_ok(clgan_model_spec_shape(in, spec, n, shape));
+        ck_assert_uint_eq(shape[0] * shape[1] * shape[2], is_g ? dim : 1);
         line[strcspn(line, "\n")] = 0;
         ck_assert_msg(!strcmp(ours, line), "DCGAN %zux%zu, %zu channels, %s: clgan%s, PyTorch%s", S, S, C,
                       net, ours, line);
@@ -597,6 +600,15 @@ START_TEST(test_dcgan_shapes_torch)
     }
     fclose(f);
     ck_assert_uint_eq(checked, 12);
+    /* a reshape that does not hold the input, and NULLs */
+    struct clgan_layer_spec bad = {.kind = CLGAN_LAYER_CONV2D, .units = 2, .kernel = 3, .stride = 1};
+    bad.in_shape[0] = 3, bad.in_shape[1] = 5, bad.in_shape[2] = 5;
+    size_t shape[3];
+    ck_assert_status(clgan_model_spec_shape(74, &bad, 1, shape), CLGAN_ESHAPE);
+    ck_assert_ok(clgan_model_spec_shape(75, &bad, 1, shape));
+    ck_assert_uint_eq(shape[0], 2), ck_assert_uint_eq(shape[1], 3), ck_assert_uint_eq(shape[2], 3);
+    ck_assert_status(clgan_model_spec_shape(75, NULL, 1, shape), CLGAN_ENULL);
+    ck_assert_status(clgan_model_spec_shape(75, &bad, 0, shape), CLGAN_EINVAL);
 }
 END_TEST
 

@@ -136,8 +136,9 @@ clgan_status nn_layers_plan(size_t in_dim, const struct clgan_layer_spec *specs,
         const size_t *want = specs[i].in_shape;
         memset(l, 0, sizeof *l);
         if (want[0] || want[1] || want[2]) {
-            if (!want[0] || !want[1] || !want[2] || want[0] > width || want[1] > width ||
-                want[2] > width || want[0] * want[1] * want[2] != width) {
+            /* C*H*W == width, by division (no overflow) */
+            if (!want[0] || !want[1] || !want[2] || width % want[0] || (width / want[0]) % want[1] ||
+                width / want[0] / want[1] != want[2]) {
                 nn_layers_free(layers, i);
                 return clgan_set_error(CLGAN_ESHAPE, "model: layer %zu: input shape %zux%zux%zu does not hold the %zu values of its input",
                                        i, want[0], want[1], want[2], width);
