@@ -303,6 +303,26 @@ static double gan_objective(void *ctx)
     return o->d ? st[GAN_STAT_D_REAL] + st[GAN_STAT_D_FAKE] : st[GAN_STAT_G];
 }
 
+/* Checks every parameter gradient of D's (d) or G's objective of g. */
+static void check_objective(struct gan *g, struct clgan_tensor *real, struct clgan_tensor *z, int d,
+                            const char *what)
+{
+    struct gan_obj o = {.g = g, .real = real, .z = z, .d = d};
+    clgan_model *net = d ? g->D : g->G;
+    for (size_t k = 0; k < clgan_model_tensor_count(net); k++) {
+        struct clgan_tensor p, pg;
+        ck_assert_ok(clgan_model_tensor(net, k, &p, &pg));
+        size_t n = clgan_tensor_numel(&p);
+        float *a = malloc(n * sizeof *a);
+        gan_objective(&o); /* gradients of the unperturbed point */
+        ck_assert_ok(clgan_tensor_read(&pg, a, n));
+        char label[160];
+        snprintf(label, sizeof label, "%s objective of %s: %s", d ? "D" : "G", what, p.name);
+        fd_check(label, gan_objective, &o, &p, a, 24, 0.03);
+        free(a);
+    }
+}
+
 START_TEST(test_gan_objectives_fd)
 {
     open_backends();
@@ -324,23 +344,9 @@ START_TEST(test_gan_objectives_fd)
             tensor_rand(&real, be, batch * dim, 31, 1.0f, 0);
             tensor_rand(&z, be, batch * zd, 32, 1.0f, 0);
             for (int d = 1; d >= 0; d--) {
-                struct gan_obj o = {.g = &g, .real = &real, .z = &z, .d = d};
-                clgan_model *net = d ? D : G;
-                gan_objective(&o);
-                for (size_t k = 0; k < clgan_model_tensor_count(net); k++) {
-                    struct clgan_tensor p, pg;
-                    ck_assert_ok(clgan_model_tensor(net, k, &p, &pg));
-                    size_t n = clgan_tensor_numel(&p);
-                    float *a = malloc(n * sizeof *a);
-                    gan_objective(&o); /* gradients of the unperturbed point */
-                    ck_assert_ok(clgan_tensor_read(&pg, a, n));
-                    char label[128];
-                    snprintf(label, sizeof label, "%s objective of %s (%s loss) on %s: %s",
-                             d ? "D" : "G", d ? "D" : "G", clgan_loss_name(kind),
-                             clgan_backend_name(be), p.name);
-                    fd_check(label, gan_objective, &o, &p, a, 24, 0.03);
-                    free(a);
-                }
+                char what[96];
+                snprintf(what, sizeof what, "%s loss on %s", clgan_loss_name(kind), clgan_backend_name(be));
+                check_objective(&g, &real, &z, d, what);
                 if (b)
                     opencl_checks++;
             }
@@ -428,21 +434,9 @@ START_TEST(test_dcgan_objectives_fd)
         tensor_rand(&real, be, batch * dim, 41, 1.0f, 0);
         tensor_rand(&z, be, batch * zd, 42, 1.0f, 0);
         for (int d = 1; d >= 0; d--) {
-            struct gan_obj o = {.g = &g, .real = &real, .z = &z, .d = d};
-            clgan_model *net = d ? D : G;
-            for (size_t k = 0; k < clgan_model_tensor_count(net); k++) {
-                struct clgan_tensor p, pg;
-                ck_assert_ok(clgan_model_tensor(net, k, &p, &pg));
-                size_t n = clgan_tensor_numel(&p);
-                float *a = malloc(n * sizeof *a);
-                gan_objective(&o);
-                ck_assert_ok(clgan_tensor_read(&pg, a, n));
-                char label[128];
-                snprintf(label, sizeof label, "DCGAN %s objective on %s: %s", d ? "D" : "G",
-                         clgan_backend_name(be), p.name);
-                fd_check(label, gan_objective, &o, &p, a, 24, 0.03);
-                free(a);
-            }
+            char what[96];
+            snprintf(what, sizeof what, "a DCGAN on %s", clgan_backend_name(be));
+            check_objective(&g, &real, &z, d, what);
             if (b)
                 opencl_checks++;
         }
