@@ -606,7 +606,9 @@ START_TEST(test_dcgan_shapes_torch)
     size_t shape[3];
     ck_assert_status(clgan_model_spec_shape(74, &bad, 1, shape), CLGAN_ESHAPE);
     ck_assert_ok(clgan_model_spec_shape(75, &bad, 1, shape));
-    ck_assert_uint_eq(shape[0], 2), ck_assert_uint_eq(shape[1], 3), ck_assert_uint_eq(shape[2], 3);
+    ck_assert_uint_eq(shape[0], 2);
+    ck_assert_uint_eq(shape[1], 3);
+    ck_assert_uint_eq(shape[2], 3);
     ck_assert_status(clgan_model_spec_shape(75, NULL, 1, shape), CLGAN_ENULL);
     ck_assert_status(clgan_model_spec_shape(75, &bad, 0, shape), CLGAN_EINVAL);
 }

@@ -440,6 +440,26 @@ START_TEST(test_dcgan_objectives_fd)
             if (b)
                 opencl_checks++;
         }
+        /* D has batch norm: the D pass judges the real and the fake half
+         * each as a batch of its own. Its mean D(x) must be D's output on
+         * the real batch alone (a mixed batch would normalise with the
+         * statistics of both). */
+        double st[GAN_STATS];
+        clgan_model_set_forward_count(G, 0);
+        ck_assert_ok(gan_d_pass(&g, &real, &z));
+        g.acc_d = 1, g.acc_g = 0;
+        ck_assert_ok(clgan_fill(&g.acc, 0.0f));
+        ck_assert_ok(clgan_axpy(1.0f, &g.stats, &g.acc));
+        ck_assert_ok(gan_read_stats(&g, st));
+        struct clgan_tensor lr;
+        float lg[6];
+        ck_assert_ok(clgan_model_forward(D, &real, 1, &lr));
+        ck_assert_ok(clgan_tensor_read(&lr, lg, batch));
+        double p_real = 0;
+        for (size_t i = 0; i < batch; i++)
+            p_real += 1.0 / (1.0 + exp(-(double)lg[i])) / (double)batch;
+        ck_assert_msg(fabs(p_real - st[GAN_STAT_P_REAL]) < 1e-5, "D(x) of the pass %g, of the real batch alone %g",
+                      st[GAN_STAT_P_REAL], p_real);
         clgan_tensor_release(&real);
         clgan_tensor_release(&z);
         gan_release(&g);

@@ -1,7 +1,8 @@
 /* gan.c: the alternating D/G passes and the training step (design section
  * 9). D sees real and fake in one batch of 2*batch rows (one forward, one
- * backward); packing is a free reshape of the same memory (pack points per
- * row). Nothing here allocates or waits after gan_init. */
+ * backward), or, when it has batch norm, each half on its own; packing is a
+ * free reshape of the same memory (pack points per row). Nothing here
+ * allocates or waits after gan_init. */
 #include "config.h"
 
 #include <string.h>
@@ -50,9 +51,10 @@ clgan_status gan_init(struct gan *g, clgan_model *G, clgan_model *D, clgan_optim
     clgan_status s = gan_loss_init(&g->loss, be, loss, label_smooth, g->rows);
     if (s != CLGAN_OK)
         return s;
-    /* layout: d_in 2*batch*dim | dfake batch*dim | dlogits 2*rows | stats | acc */
+    /* layout: d_in 2*batch*dim | dfake batch*dim | dlogits 2*rows | stats | acc
+     * | logits 2*rows */
     const size_t n_in = 2 * batch * dim, n_fake = batch * dim, n_dl = 2 * g->rows;
-    const size_t total = n_in + n_fake + n_dl + 2 * GAN_STATS;
+    const size_t total = n_in + n_fake + 2 * n_dl + 2 * GAN_STATS;
     s = clgan_buffer_new(be, total * sizeof(float), &g->work);
     if (s == CLGAN_OK)
         s = nn_view(&g->d_in, g->work, 0, 2 * batch, dim, "gan.d_in");
@@ -64,6 +66,11 @@ clgan_status gan_init(struct gan *g, clgan_model *G, clgan_model *D, clgan_optim
         s = nn_view(&g->stats, g->work, n_in + n_fake + n_dl, 1, GAN_STATS, "gan.stats");
     if (s == CLGAN_OK)
         s = nn_view(&g->acc, g->work, n_in + n_fake + n_dl + GAN_STATS, 1, GAN_STATS, "gan.acc");
+    if (s == CLGAN_OK)
+        s = nn_view(&g->logits, g->work, n_in + n_fake + n_dl + 2 * GAN_STATS, 2 * g->rows, 1,
+                    "gan.logits");
+    if (s == CLGAN_OK)
+        s = clgan_fill(&g->logits, 0.0f);
     if (s == CLGAN_OK)
         s = clgan_fill(&g->stats, 0.0f);
     if (s == CLGAN_OK)
@@ -98,9 +105,26 @@ clgan_status gan_d_pass(struct gan *g, const struct clgan_tensor *real, const st
     NN_TRY(clgan_copy(real, &in_real));
     NN_TRY(clgan_copy(&fake, &in_fake));
     NN_TRY(clgan_model_zero_grad(g->D));
-    NN_TRY(clgan_model_forward(g->D, &g->d_in, 1, &logits));
-    NN_TRY(gan_loss_d(&g->loss, &logits, &g->dlogits, &g->stats));
-    return clgan_model_backward(g->D, &g->dlogits, NULL);
+    if (!nn_model_batch_coupled(g->D)) {
+        NN_TRY(clgan_model_forward(g->D, &g->d_in, 1, &logits));
+        NN_TRY(gan_loss_d(&g->loss, &logits, &g->dlogits, &g->stats));
+        return clgan_model_backward(g->D, &g->dlogits, NULL);
+    }
+    /* One half at a time. Every loss is a sum of a real and a fake term,
+     * each of its own logits, so the first loss call's real-half gradient
+     * is exact whatever the fake half holds; the second call, with both
+     * halves, gives the fake-half gradient and the logged statistics. */
+    const size_t r = g->rows;
+    struct clgan_tensor l_real = slice(&g->logits, 0, r), l_fake = slice(&g->logits, r, r);
+    struct clgan_tensor dl_real = slice(&g->dlogits, 0, r), dl_fake = slice(&g->dlogits, r, r);
+    NN_TRY(clgan_model_forward(g->D, &in_real, 1, &logits));
+    NN_TRY(clgan_copy(&logits, &l_real));
+    NN_TRY(gan_loss_d(&g->loss, &g->logits, &g->dlogits, &g->stats));
+    NN_TRY(clgan_model_backward(g->D, &dl_real, NULL));
+    NN_TRY(clgan_model_forward(g->D, &in_fake, 1, &logits));
+    NN_TRY(clgan_copy(&logits, &l_fake));
+    NN_TRY(gan_loss_d(&g->loss, &g->logits, &g->dlogits, &g->stats));
+    return clgan_model_backward(g->D, &dl_fake, NULL);
 }
 
 clgan_status gan_g_pass(struct gan *g)

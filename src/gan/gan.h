@@ -17,6 +17,8 @@ struct gan {
     clgan_buffer *work;
     struct clgan_tensor d_in;     /* 2*batch x dim: real then fake */
     struct clgan_tensor dlogits;  /* 2*rows */
+    struct clgan_tensor logits;   /* 2*rows: D's logits, real then fake, when D
+                                     runs on each half on its own */
     struct clgan_tensor dfake;    /* batch x dim: D's input gradient for G */
     struct clgan_tensor stats;    /* GAN_STATS: this pass */
     struct clgan_tensor acc;      /* GAN_STATS: sums since the last read */
@@ -30,8 +32,11 @@ clgan_status gan_init(struct gan *g, clgan_model *G, clgan_model *D, clgan_optim
                       size_t batch, size_t pack);
 void gan_release(struct gan *g);
 /* D's objective: zero D's gradients, G(z) (training mode), D on [real;
- * fake], loss, backward into D's gradients. real: batch x dim, z: batch x
- * z_dim. Leaves G's activations for gan_g_pass. Queued. */
+ * fake], loss, backward into D's gradients. When D has batch norm (its rows
+ * are not independent) D runs on the real and the fake half separately, as
+ * the PyTorch DCGAN example does: a batch of one kind each, so its batch
+ * statistics never mix real and generated data. real: batch x dim, z:
+ * batch x z_dim. Leaves G's activations for gan_g_pass. Queued. */
 clgan_status gan_d_pass(struct gan *g, const struct clgan_tensor *real, const struct clgan_tensor *z);
 /* G's objective on the fake batch of the last G forward: D on it, loss, D's
  * backward asking for the input gradient (dfake; D's parameter gradients

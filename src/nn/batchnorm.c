@@ -75,6 +75,7 @@ static clgan_status bn_backward(struct nn_layer *l, const struct clgan_tensor *d
 
 static const struct nn_layer_vtable bn_vt = {
     .name = "batchnorm",
+    .batch_coupled = 1,
     .bind = bn_bind,
     .forward = bn_forward,
     .backward = bn_backward,

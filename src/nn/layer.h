@@ -22,6 +22,7 @@ struct nn_binding {
 
 struct nn_layer_vtable {
     const char *name;
+    int batch_coupled;  /* 1: a row's output depends on the other rows (batch norm) */
     /* Takes its views from b and initialises its parameters (blocking
      * uploads, set-up time only). */
     clgan_status (*bind)(struct nn_layer *l, const struct nn_binding *b);
@@ -85,6 +86,10 @@ clgan_status nn_upload_weights(const struct nn_layer *l, const struct nn_binding
 
 /* A 1-D view of n floats of t starting at its element `at`. */
 struct clgan_tensor nn_sub_view(const struct clgan_tensor *t, size_t at, size_t n);
+
+/* Nonzero when a model's output rows depend on each other (batch norm in
+ * training mode): then a batch is not the same as its halves. */
+int nn_model_batch_coupled(const clgan_model *m);
 
 /* Runs the constructors of a layer stack without a backend: the layers of
  * the model clgan_model_new would build (caller frees each ctx with

@@ -303,6 +303,14 @@ void clgan_model_free(clgan_model *m)
     free(m);
 }
 
+int nn_model_batch_coupled(const clgan_model *m)
+{
+    for (size_t i = 0; m && i < m->n_layers; i++)
+        if (m->layers[i].vt->batch_coupled)
+            return 1;
+    return 0;
+}
+
 size_t clgan_model_in_dim(const clgan_model *m)
 {
     return m ? m->in_dim : 0;
