@@ -78,6 +78,23 @@ for be in cpu opencl; do
         fails=$((fails + 1))
     fi
 done
+# 64x64 RGB: a folder of 6 colour 70x64 PPMs, a tiny DCGAN (ngf = ndf = 4).
+mkdir "$tmp/rgb64"
+i=0
+while [ $i -lt 6 ]; do
+    { printf 'P3 70 64 255\n'; j=0; while [ $j -lt 4480 ]; do printf '%d %d %d ' $(((i * 40 + j) % 256)) $(((j / 70) * 4 % 256)) $((i * 30)); j=$((j + 1)); done; } \
+        >"$tmp/rgb64/c$i.ppm"
+    i=$((i + 1))
+done
+if "$CLGAN_BIN" train --data "folder:$tmp/rgb64" --size 64 --channels 3 --model dcgan --ngf 4 --ndf 4 \
+    --batch 2 --steps 3 --backend cpu --out "$tmp/dc-rgb" >"$tmp/out" 2>"$tmp/err" &&
+    [ -s "$tmp/dc-rgb/samples.png" ] && grep -q '"image": \[64, 64, 3\]' "$tmp/dc-rgb/config.json"; then
+    echo "ok: dcgan on a 64x64 RGB folder: $(head -n 1 "$tmp/out")"
+else
+    echo "FAIL: dcgan on a 64x64 RGB folder:"
+    cat "$tmp/err" "$tmp/out"
+    fails=$((fails + 1))
+fi
 expect_fail "dcgan on a 20x20 folder" 2 "side 28, 32 or 64" train --data "folder:$tmp/faces32" --size 20 --model dcgan --batch 4 --steps 1 --backend cpu --out "$tmp/r"
 expect_fail "unknown model" 2 "mlp or dcgan" train --data "folder:$tmp/faces32" --model resnet --out "$tmp/r"
 expect_fail "dcgan on point data" 2 "image data sets" train --data ring8 --model dcgan --out "$tmp/r"
