@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 
 pkgs="gcc make autoconf automake libtool pkg-config zlib1g-dev check
       ocl-icd-opencl-dev opencl-headers libclblast-dev pocl-opencl-icd clinfo
-      libpng-dev libjpeg62-turbo-dev libjansson-dev dataset-fashion-mnist"
+      libpng-dev libjpeg62-turbo-dev libjansson-dev dataset-fashion-mnist python3-numpy"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
