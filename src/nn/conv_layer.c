@@ -1,9 +1,11 @@
 /* conv_layer.c: conv2d and conv_transpose2d as layers of a model: each row
  * of the input is one image [C, H, W], the output rows images [units, OH,
- * OW]. The passes are those of conv.c (im2col / col2im + GEMM); the layer
- * owns a scratch region for the column matrices of a few images at once. */
+ * OW]. The passes are those of conv.c (im2col / col2im + GEMM); the column
+ * matrices of a few images at once go to the model's shared work region
+ * (they live within one call). */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -26,7 +28,7 @@ static clgan_status conv_bind(struct nn_layer *l, const struct nn_binding *b)
     struct conv_ctx *c = l->ctx;
     const size_t per = clgan_conv2d_scratch(&c->p, c->transposed);
     const size_t chunk = b->max_batch < CONV_CHUNK ? b->max_batch : CONV_CHUNK;
-    NN_TRY(nn_view(&c->scratch, b->arena, b->scratch_off, chunk, per, "conv scratch"));
+    NN_TRY(nn_view(&c->scratch, b->arena, b->shared_off, chunk, per, "conv scratch"));
     const size_t k2 = c->p.kernel_h * c->p.kernel_w;
     const size_t fan_in = (c->transposed ? c->p.out_channels : c->p.in_channels) * k2;
     const size_t fan_out = (c->transposed ? c->p.in_channels : c->p.out_channels) * k2;
@@ -121,7 +123,12 @@ clgan_status nn_conv_init(struct nn_layer *l, const struct clgan_layer_spec *spe
                   tr ? p.out_channels : p.in_channels, p.kernel_h, p.kernel_w);
     if (c->bias)
         nn_add_tensor(l, "bias", 1, spec->units, 0, 0, 0);
-    const size_t chunk = CONV_CHUNK;
-    l->scratch_fixed = chunk * clgan_conv2d_scratch(&p, tr);
+    const size_t per = clgan_conv2d_scratch(&p, tr);
+    if (per > SIZE_MAX / 8 / CONV_CHUNK) {
+        free(c);
+        l->ctx = NULL;
+        return clgan_set_error(CLGAN_ERANGE, "%s: a column matrix of %zu values is too large", what, per);
+    }
+    l->scratch_transient = CONV_CHUNK * per;
     return CLGAN_OK;
 }

@@ -11,10 +11,13 @@
 struct nn_layer;
 
 /* Where a layer's storage lives once the model has allocated it. Offsets in
- * floats. Scratch is max_batch * scratch_per_row floats plus scratch_fixed. */
+ * floats. Scratch is max_batch * scratch_per_row floats plus scratch_fixed,
+ * the layer's own (it may keep values from forward to backward); shared_off
+ * is a region of `scratch_transient` floats that every layer of the model
+ * shares, for work that lives within one forward or backward call. */
 struct nn_binding {
     clgan_buffer *params, *grads, *arena;
-    size_t param_off, scratch_off;
+    size_t param_off, scratch_off, shared_off;
     size_t max_batch;
     uint64_t seed, stream;       /* weight init */
     uint64_t drop_stream;        /* dropout masks */
@@ -50,6 +53,7 @@ struct nn_layer {
     size_t in_shape[3], out_shape[3]; /* each row as [C, H, W]; C*H*W = in_dim, out_dim */
     size_t n_params;              /* floats: the sum over desc */
     size_t scratch_per_row, scratch_fixed;
+    size_t scratch_transient;     /* floats of the model's shared work region it uses */
     size_t n_tensors;             /* parameter list */
     struct nn_tensor_desc desc[NN_MAX_TENSORS];
     /* Views the model makes from desc before bind: param[k] at the layer's

@@ -213,7 +213,7 @@ clgan_status clgan_model_new(clgan_backend *be, size_t in_dim, const struct clga
     if (s != CLGAN_OK)
         goto fail;
     m->n_layers = n_layers;
-    size_t width = in_dim, n_params = 0, arena = 0;
+    size_t width = in_dim, n_params = 0, arena = 0, shared = 0;
     for (size_t i = 0; i < n_layers; i++) {
         struct nn_layer *l = &m->layers[i];
         width = l->out_dim;
@@ -230,7 +230,12 @@ clgan_status clgan_model_new(clgan_backend *be, size_t in_dim, const struct clga
             arena += align16(max_batch * width);
         }
         arena += align16(max_batch * l->scratch_per_row + l->scratch_fixed);
+        if (l->scratch_transient > shared)
+            shared = l->scratch_transient;
     }
+    /* One work region for every layer's call-local scratch (im2col columns). */
+    const size_t shared_off = arena;
+    arena += align16(shared);
     m->out_dim = width;
     m->n_params = n_params;
 
@@ -252,6 +257,7 @@ clgan_status clgan_model_new(clgan_backend *be, size_t in_dim, const struct clga
             .param_off = poff,
             .scratch_off = (i + 1 < n_layers ? m->grad_off[i] : m->act_off[i]) +
                            align16(max_batch * l->out_dim),
+            .shared_off = shared_off,
             .max_batch = max_batch,
             .seed = seed,
             .stream = stream + i,
