@@ -4,48 +4,54 @@
  * the result is deterministic. Geometry as in struct clgan_conv_geom. */
 
 /* One work-item per column element of images first .. first+count-1:
- * index = (((n*C + c)*KH + i)*KW + j)*OH*OW + oy*OW + ox. */
+ * index = (((n*C + c)*KH + i)*KW + j)*OH*OW + oy*OW + ox. The host keeps
+ * one launch below 2^31 items, so the index arithmetic is 32-bit (64-bit
+ * division is slow on most devices); addresses are 64-bit. */
 __kernel void k_im2col(__global const float *x, ulong xo, __global float *col, ulong co,
                        ulong C, ulong H, ulong W, ulong KH, ulong KW, ulong SH, ulong SW, ulong PH,
                        ulong PW, ulong OH, ulong OW, ulong first, ulong total)
 {
-    size_t t = get_global_id(0);
-    if (t >= total)
+    size_t gid = get_global_id(0);
+    if (gid >= total)
         return;
-    ulong ox = t % OW, oy = (t / OW) % OH, r = t / (OW * OH);
-    ulong j = r % KW, i = (r / KW) % KH, c = (r / (KW * KH)) % C, n = r / (KW * KH * C);
+    uint t = (uint)gid, ow = (uint)OW, oh = (uint)OH, kw = (uint)KW, kh = (uint)KH, ch = (uint)C;
+    uint ox = t % ow, q = t / ow, oy = q % oh, r = q / oh;
+    uint j = r % kw, i = (r / kw) % kh, c = (r / (kw * kh)) % ch, n = r / (kw * kh * ch);
     /* Unsigned wrap-around sends a row above the image past H. */
-    ulong iy = oy * SH + i - PH, ix = ox * SW + j - PW;
+    uint iy = oy * (uint)SH + i - (uint)PH, ix = ox * (uint)SW + j - (uint)PW;
     float v = 0.0f;
-    if (iy < H && ix < W)
-        v = x[xo + (((first + n) * C + c) * H + iy) * W + ix];
-    col[co + t] = v;
+    if (iy < (uint)H && ix < (uint)W)
+        v = x[xo + ((first + n) * C + c) * H * W + (ulong)iy * W + ix];
+    col[co + gid] = v;
 }
 
 /* One work-item per pixel of images first .. first+count-1: x = beta*x +
- * the sum over kernel rows i, then columns j, of the entries it fed. */
+ * the sum over kernel rows i, then columns j, of the entries it fed
+ * (32-bit index arithmetic as above). */
 __kernel void k_col2im(__global const float *col, ulong co, __global float *x, ulong xo,
                        ulong C, ulong H, ulong W, ulong KH, ulong KW, ulong SH, ulong SW, ulong PH,
                        ulong PW, ulong OH, ulong OW, ulong first, ulong total, float beta)
 {
-    size_t t = get_global_id(0);
-    if (t >= total)
+    size_t gid = get_global_id(0);
+    if (gid >= total)
         return;
-    ulong xx = t % W, y = (t / W) % H, p = t / (W * H); /* p = n*C + c */
-    __global const float *src = col + co + p * KH * KW * OH * OW;
+    uint t = (uint)gid, w = (uint)W, h = (uint)H, sh = (uint)SH, sw = (uint)SW;
+    uint ph = (uint)PH, pw = (uint)PW, oh = (uint)OH, ow = (uint)OW, kh = (uint)KH, kw = (uint)KW;
+    uint xx = t % w, y = (t / w) % h, p = t / (w * h); /* p = n*C + c */
+    __global const float *src = col + co + (ulong)p * KH * KW * OH * OW;
     float s = 0.0f;
-    for (ulong i = 0; i < KH; i++) {
-        ulong ty = y + PH - i;
-        if (ty > y + PH || ty % SH != 0 || ty / SH >= OH)
+    for (uint i = 0; i < kh; i++) {
+        uint ty = y + ph - i;
+        if (ty > y + ph || ty % sh != 0 || ty / sh >= oh)
             continue;
-        for (ulong j = 0; j < KW; j++) {
-            ulong tx = xx + PW - j;
-            if (tx > xx + PW || tx % SW != 0 || tx / SW >= OW)
+        for (uint j = 0; j < kw; j++) {
+            uint tx = xx + pw - j;
+            if (tx > xx + pw || tx % sw != 0 || tx / sw >= ow)
                 continue;
-            s += src[(i * KW + j) * OH * OW + (ty / SH) * OW + tx / SW];
+            s += src[(i * kw + j) * oh * ow + (ty / sh) * ow + tx / sw];
         }
     }
-    ulong e = xo + first * C * H * W + t;
+    ulong e = xo + first * C * H * W + gid;
     x[e] = beta == 0.0f ? s : beta * x[e] + s;
 }
 

@@ -207,25 +207,47 @@ static clgan_status rand_fill(struct clgan_cl *cl, enum clgan_cl_kernel_id id,
 
 /* ---------------------------------------------------------------- convolution, batch norm */
 
-/* im2col (one item per column element) and col2im (one per pixel: a gather). */
+/* im2col (one item per column element) and col2im (one per pixel: a
+ * gather), in launches of whole images below 2^31 items each, so that the
+ * kernels' index arithmetic is 32-bit. */
 static clgan_status conv_cols(struct clgan_cl *cl, const struct clgan_op *op, const char *name)
 {
     const struct clgan_op_conv *cv = &op->conv;
     const struct clgan_conv_geom *g = &cv->g;
-    if (op->kind == CLGAN_OP_IM2COL) {
-        size_t total = cv->count * g->channels * g->kernel_h * g->kernel_w * cv->out_h * cv->out_w;
-        LAUNCH(cl, CLGAN_CL_K_IM2COL, name, total, ARG_MEM(op->in[0]), ARG_OFF(op->in[0]),
-               ARG_MEM(op->out[0]), ARG_OFF(op->out[0]), ARG_U64(g->channels), ARG_U64(g->height),
-               ARG_U64(g->width), ARG_U64(g->kernel_h), ARG_U64(g->kernel_w), ARG_U64(g->stride_h),
-               ARG_U64(g->stride_w), ARG_U64(g->pad_h), ARG_U64(g->pad_w), ARG_U64(cv->out_h),
-               ARG_U64(cv->out_w), ARG_U64(cv->first), ARG_U64(total));
+    const int to_col = op->kind == CLGAN_OP_IM2COL;
+    const size_t colimg = g->channels * g->kernel_h * g->kernel_w * cv->out_h * cv->out_w;
+    const size_t pix = g->channels * g->height * g->width;
+    const size_t per = to_col ? colimg : pix, limit = (size_t)INT32_MAX;
+    if (per > limit || g->kernel_h * g->kernel_w > limit / (cv->out_h * cv->out_w))
+        return clgan_set_error(CLGAN_ERANGE, "%s: one image has %zu items, more than one launch takes (2^31)",
+                               name, per);
+    const size_t step = limit / per;
+    for (size_t n0 = 0; n0 < cv->count; n0 += step) {
+        const size_t cnt = cv->count - n0 < step ? cv->count - n0 : step, total = cnt * per;
+        const size_t first = cv->first + n0;
+        const cl_ulong coff = clgan_tensor_eoff(to_col ? op->out[0] : op->in[0]) + n0 * colimg;
+        clgan_status s;
+        if (to_col) {
+            const struct karg args[] = {
+                ARG_MEM(op->in[0]), ARG_OFF(op->in[0]), ARG_MEM(op->out[0]), ARG_U64(coff),
+                ARG_U64(g->channels), ARG_U64(g->height), ARG_U64(g->width), ARG_U64(g->kernel_h),
+                ARG_U64(g->kernel_w), ARG_U64(g->stride_h), ARG_U64(g->stride_w), ARG_U64(g->pad_h),
+                ARG_U64(g->pad_w), ARG_U64(cv->out_h), ARG_U64(cv->out_w), ARG_U64(first),
+                ARG_U64(total)};
+            s = launch(cl, CLGAN_CL_K_IM2COL, name, total, args, NARGS(args));
+        } else {
+            const struct karg args[] = {
+                ARG_MEM(op->in[0]), ARG_U64(coff), ARG_MEM(op->out[0]), ARG_OFF(op->out[0]),
+                ARG_U64(g->channels), ARG_U64(g->height), ARG_U64(g->width), ARG_U64(g->kernel_h),
+                ARG_U64(g->kernel_w), ARG_U64(g->stride_h), ARG_U64(g->stride_w), ARG_U64(g->pad_h),
+                ARG_U64(g->pad_w), ARG_U64(cv->out_h), ARG_U64(cv->out_w), ARG_U64(first),
+                ARG_U64(total), ARG_F32(op->f[0])};
+            s = launch(cl, CLGAN_CL_K_COL2IM, name, total, args, NARGS(args));
+        }
+        if (s != CLGAN_OK)
+            return s;
     }
-    size_t total = cv->count * g->channels * g->height * g->width;
-    LAUNCH(cl, CLGAN_CL_K_COL2IM, name, total, ARG_MEM(op->in[0]), ARG_OFF(op->in[0]),
-           ARG_MEM(op->out[0]), ARG_OFF(op->out[0]), ARG_U64(g->channels), ARG_U64(g->height),
-           ARG_U64(g->width), ARG_U64(g->kernel_h), ARG_U64(g->kernel_w), ARG_U64(g->stride_h),
-           ARG_U64(g->stride_w), ARG_U64(g->pad_h), ARG_U64(g->pad_w), ARG_U64(cv->out_h),
-           ARG_U64(cv->out_w), ARG_U64(cv->first), ARG_U64(total), ARG_F32(op->f[0]));
+    return CLGAN_OK;
 }
 
 /* Per-channel ops on [N, C, S] = [m, n, k]. The reductions run one
