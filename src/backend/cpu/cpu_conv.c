@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "backend/cpu/cpu_internal.h"
 
@@ -53,8 +54,11 @@ static void im2col(const struct clgan_op *op)
             const float *src = img + iy * W + (ox0 * g->stride_w + j - g->pad_w);
             for (size_t ox = 0; ox < ox0; ox++)
                 d[ox] = 0.0f;
-            for (size_t q = 0; q < ox1 - ox0; q++)
-                d[ox0 + q] = src[q * g->stride_w];
+            if (g->stride_w == 1)
+                memcpy(d + ox0, src, (ox1 - ox0) * sizeof *d);
+            else
+                for (size_t q = 0; q < ox1 - ox0; q++)
+                    d[ox0 + q] = src[q * g->stride_w];
             for (size_t ox = ox1; ox < OW; ox++)
                 d[ox] = 0.0f;
         }
