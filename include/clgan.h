@@ -434,6 +434,14 @@ clgan_status clgan_conv_transpose2d_backward_weight(const struct clgan_conv2d *p
                                                     struct clgan_tensor *scratch,
                                                     struct clgan_tensor *dw,
                                                     struct clgan_tensor *dbias);
+/* Both backward passes of the transposed convolution at once (they share
+ * the im2col of dy, done once): dw, dbias as _backward_weight, and dx (may
+ * be NULL; then w may be NULL too) as _backward_data, with the same bits. */
+clgan_status clgan_conv_transpose2d_backward(const struct clgan_conv2d *p, const struct clgan_tensor *x,
+                                             const struct clgan_tensor *dy, const struct clgan_tensor *w,
+                                             float beta, struct clgan_tensor *scratch,
+                                             struct clgan_tensor *dx, struct clgan_tensor *dw,
+                                             struct clgan_tensor *dbias);
 
 /* ---------------------------------------------------------------- random */
 

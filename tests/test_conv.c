@@ -159,6 +159,22 @@ static void run_conv(clgan_backend *be, const struct geo *g, const float *x, con
     ck_assert_ok(clgan_tensor_read(&tdx, dx, nx));
     ck_assert_ok(clgan_tensor_read(&tdw, dw, nw));
     ck_assert_ok(clgan_tensor_read(&tdb, db, p->out_channels));
+    if (g->tr) {
+        /* both backward passes at once: the same bits as one by one */
+        float *dx2 = malloc(nx * 4), *dw2 = malloc(nw * 4), *db2 = malloc(p->out_channels * 4);
+        ck_assert_ok(clgan_fill(&tdx, 7.0f));
+        ck_assert_ok(clgan_conv_transpose2d_backward(p, &tx, &tdy, &tw, 0.0f, &ts, &tdx, &tdw, &tdb));
+        ck_assert_ok(clgan_tensor_read(&tdx, dx2, nx));
+        ck_assert_ok(clgan_tensor_read(&tdw, dw2, nw));
+        ck_assert_ok(clgan_tensor_read(&tdb, db2, p->out_channels));
+        ck_assert_msg(!memcmp(dx, dx2, nx * 4) && !memcmp(dw, dw2, nw * 4) &&
+                          !memcmp(db, db2, p->out_channels * 4),
+                      "conv_transpose2d_backward differs from its two passes one by one");
+        ck_assert_ok(clgan_conv_transpose2d_backward(p, &tx, &tdy, NULL, 0.0f, &ts, NULL, &tdw, NULL));
+        ck_assert_status(clgan_conv_transpose2d_backward(p, &tx, &tdy, NULL, 0.0f, &ts, &tdx, &tdw, NULL),
+                         CLGAN_ENULL);
+        free(dx2), free(dw2), free(db2);
+    }
     struct clgan_tensor *all[] = {&tx, &tw, &tb, &tdy, &ty, &tdx, &tdw, &tdb, &ts};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         clgan_tensor_release(all[i]);

@@ -108,7 +108,8 @@ enum pass { FWD, BWD_DATA, BWD_WEIGHT };
  * other operand (w, or dy for BWD_WEIGHT), `o` the result. */
 static clgan_status conv_run(const char *fn, int tr, enum pass pass, const struct clgan_conv2d *p,
                              const struct clgan_tensor *a, const struct clgan_tensor *b,
-                             float beta, struct clgan_tensor *scratch, struct clgan_tensor *o)
+                             float beta, struct clgan_tensor *scratch, struct clgan_tensor *o,
+                             const struct clgan_tensor *w_dx, struct clgan_tensor *dx)
 {
     struct plan pl;
     clgan_status s = make_plan(p, tr, &pl);
@@ -119,6 +120,10 @@ static clgan_status conv_run(const char *fn, int tr, enum pass pass, const struc
     const struct clgan_tensor *tout = pass == FWD ? o : pass == BWD_DATA ? a : b;
     const struct clgan_tensor *tw = pass == BWD_WEIGHT ? o : b;
     if ((s = check_sizes(fn, &pl, &pl, p, tin, tw, tout, scratch)) != CLGAN_OK)
+        return s;
+    /* The transposed conv's weight pass can also give dx from the same
+     * columns (its data pass reads the same im2col of dy). */
+    if (dx && (s = check_sizes(fn, &pl, &pl, p, dx, w_dx, b, scratch)) != CLGAN_OK)
         return s;
     const size_t R = pl.rows, P = pl.cols, one = R * P;
     /* The non-column side of the GEMM: conv2d's output channels or the
@@ -153,6 +158,11 @@ static clgan_status conv_run(const char *fn, int tr, enum pass pass, const struc
             /* col = W^T [R, Cx] oth [Cx, P] */
             s = clgan_gemm_batched(1, 0, R, P, Cx, 1.0f, w, R, 0, &oths, P, other_img, 0.0f, &cols, P,
                                    one, cnt);
+        }
+        if (s == CLGAN_OK && dx) {
+            struct clgan_tensor dxs = nn_sub_view(dx, n0 * pl.cin_img, cnt * pl.cin_img);
+            s = clgan_gemm_batched(0, 0, Cx, P, R, 1.0f, w_dx, R, 0, &cols, P, one, 0.0f, &dxs, P,
+                                   pl.cin_img, cnt);
         }
         for (size_t i = 0; pass == BWD_WEIGHT && i < cnt && s == CLGAN_OK; i++) {
             /* dW [Cx, R] = beta dW + oth [Cx, P] col^T, summed over the
@@ -190,7 +200,7 @@ clgan_status clgan_conv2d_forward(const struct clgan_conv2d *p, const struct clg
 {
     if (!p)
         return clgan_set_error(CLGAN_ENULL, "conv2d_forward: NULL geometry");
-    clgan_status s = conv_run("conv2d_forward", 0, FWD, p, x, w, 0.0f, scratch, y);
+    clgan_status s = conv_run("conv2d_forward", 0, FWD, p, x, w, 0.0f, scratch, y, NULL, NULL);
     return s == CLGAN_OK && bias ? add_bias(p, 0, bias, y) : s;
 }
 
@@ -200,7 +210,7 @@ clgan_status clgan_conv2d_backward_data(const struct clgan_conv2d *p, const stru
 {
     if (!p)
         return clgan_set_error(CLGAN_ENULL, "conv2d_backward_data: NULL geometry");
-    return conv_run("conv2d_backward_data", 0, BWD_DATA, p, dy, w, 0.0f, scratch, dx);
+    return conv_run("conv2d_backward_data", 0, BWD_DATA, p, dy, w, 0.0f, scratch, dx, NULL, NULL);
 }
 
 clgan_status clgan_conv2d_backward_weight(const struct clgan_conv2d *p, const struct clgan_tensor *x,
@@ -210,7 +220,7 @@ clgan_status clgan_conv2d_backward_weight(const struct clgan_conv2d *p, const st
 {
     if (!p)
         return clgan_set_error(CLGAN_ENULL, "conv2d_backward_weight: NULL geometry");
-    clgan_status s = conv_run("conv2d_backward_weight", 0, BWD_WEIGHT, p, x, dy, beta, scratch, dw);
+    clgan_status s = conv_run("conv2d_backward_weight", 0, BWD_WEIGHT, p, x, dy, beta, scratch, dw, NULL, NULL);
     return s == CLGAN_OK && dbias ? bias_grad(p, 0, dy, beta, dbias) : s;
 }
 
@@ -222,7 +232,7 @@ clgan_status clgan_conv_transpose2d_forward(const struct clgan_conv2d *p,
 {
     if (!p)
         return clgan_set_error(CLGAN_ENULL, "conv_transpose2d_forward: NULL geometry");
-    clgan_status s = conv_run("conv_transpose2d_forward", 1, FWD, p, x, w, 0.0f, scratch, y);
+    clgan_status s = conv_run("conv_transpose2d_forward", 1, FWD, p, x, w, 0.0f, scratch, y, NULL, NULL);
     return s == CLGAN_OK && bias ? add_bias(p, 1, bias, y) : s;
 }
 
@@ -234,7 +244,7 @@ clgan_status clgan_conv_transpose2d_backward_data(const struct clgan_conv2d *p,
 {
     if (!p)
         return clgan_set_error(CLGAN_ENULL, "conv_transpose2d_backward_data: NULL geometry");
-    return conv_run("conv_transpose2d_backward_data", 1, BWD_DATA, p, dy, w, 0.0f, scratch, dx);
+    return conv_run("conv_transpose2d_backward_data", 1, BWD_DATA, p, dy, w, 0.0f, scratch, dx, NULL, NULL);
 }
 
 clgan_status clgan_conv_transpose2d_backward_weight(const struct clgan_conv2d *p,
@@ -247,6 +257,21 @@ clgan_status clgan_conv_transpose2d_backward_weight(const struct clgan_conv2d *p
     if (!p)
         return clgan_set_error(CLGAN_ENULL, "conv_transpose2d_backward_weight: NULL geometry");
     clgan_status s =
-        conv_run("conv_transpose2d_backward_weight", 1, BWD_WEIGHT, p, x, dy, beta, scratch, dw);
+        conv_run("conv_transpose2d_backward_weight", 1, BWD_WEIGHT, p, x, dy, beta, scratch, dw, NULL, NULL);
+    return s == CLGAN_OK && dbias ? bias_grad(p, 1, dy, beta, dbias) : s;
+}
+
+clgan_status clgan_conv_transpose2d_backward(const struct clgan_conv2d *p, const struct clgan_tensor *x,
+                                             const struct clgan_tensor *dy, const struct clgan_tensor *w,
+                                             float beta, struct clgan_tensor *scratch,
+                                             struct clgan_tensor *dx, struct clgan_tensor *dw,
+                                             struct clgan_tensor *dbias)
+{
+    if (!p)
+        return clgan_set_error(CLGAN_ENULL, "conv_transpose2d_backward: NULL geometry");
+    if (dx && !w)
+        return clgan_set_error(CLGAN_ENULL, "conv_transpose2d_backward: dx wants the weight");
+    clgan_status s =
+        conv_run("conv_transpose2d_backward", 1, BWD_WEIGHT, p, x, dy, beta, scratch, dw, w, dx);
     return s == CLGAN_OK && dbias ? bias_grad(p, 1, dy, beta, dbias) : s;
 }

@@ -53,12 +53,9 @@ static clgan_status conv_backward(struct nn_layer *l, const struct clgan_tensor 
     struct clgan_conv2d p = c->p;
     p.batch = clgan_tensor_numel(dout) / l->out_dim;
     struct clgan_tensor *db = c->bias ? &l->grad[1] : NULL;
-    if (c->transposed) {
-        NN_TRY(clgan_conv_transpose2d_backward_weight(&p, &l->last_in, dout, 1.0f, &c->scratch,
-                                                      &l->grad[0], db));
-        return din ? clgan_conv_transpose2d_backward_data(&p, dout, &l->param[0], &c->scratch, din)
-                   : CLGAN_OK;
-    }
+    if (c->transposed)
+        return clgan_conv_transpose2d_backward(&p, &l->last_in, dout, &l->param[0], 1.0f, &c->scratch,
+                                               din, &l->grad[0], db);
     NN_TRY(clgan_conv2d_backward_weight(&p, &l->last_in, dout, 1.0f, &c->scratch, &l->grad[0], db));
     return din ? clgan_conv2d_backward_data(&p, dout, &l->param[0], &c->scratch, din) : CLGAN_OK;
 }
