@@ -1,7 +1,8 @@
 /* cpu_conv.c: the CPU backend's convolution and batch-normalisation ops:
- * im2col, col2im (a gather: every pixel adds its column entries in a fixed
- * order), per-channel bias and sums, batchnorm statistics, apply, backward.
- * Sums accumulate in double, so results do not depend on the thread count. */
+ * im2col, col2im (every pixel adds its column entries in tap order, in
+ * float as on OpenCL), per-channel bias and sums, batchnorm statistics,
+ * apply, backward. Sums run in a fixed order (channel sums and batch norm in
+ * double), so results do not depend on the thread count. */
 #include "config.h"
 
 #include <math.h>
@@ -66,8 +67,10 @@ static void im2col(const struct clgan_op *op)
 }
 
 /* Every pixel sums the column entries that came from it in tap order (i, j
- * ascending), in double: the same sums as a per-pixel gather, but walked tap
- * by tap over contiguous rows of the column matrix. */
+ * ascending) in float, as the OpenCL kernel does. With beta 0 (the layers'
+ * case) the sums are built in place, tap by tap over contiguous rows of the
+ * column matrix; otherwise pixel by pixel (beta x + the sum). No scratch:
+ * nothing is allocated in the training step. */
 static void col2im(const struct clgan_op *op)
 {
     const struct clgan_op_conv *cv = &op->conv;
@@ -77,54 +80,47 @@ static void col2im(const struct clgan_op *op)
     const size_t C = g->channels, H = g->height, W = g->width, KH = g->kernel_h, KW = g->kernel_w;
     const size_t OH = cv->out_h, OW = cv->out_w, planes = cv->count * C, HW = H * W;
     const float beta = op->f[0];
-#pragma omp parallel if (planes * HW > PAR_MIN)
-    {
-        double *acc = malloc(HW * sizeof *acc);
-#pragma omp for schedule(static)
-        for (size_t p = 0; p < planes; p++) {
-            size_t c = p % C, n = p / C;
-            float *img = x + ((cv->first + n) * C + c) * HW;
-            const float *src = col + p * KH * KW * OH * OW;
-            if (!acc) { /* no scratch: the slow way, the same sums */
-                for (size_t e = 0; e < HW; e++) {
-                    size_t y = e / W, xx = e % W;
-                    double sum = 0;
-                    for (size_t i = 0; i < KH; i++)
-                        for (size_t j = 0; j < KW; j++) {
-                            size_t ty = y + g->pad_h - i, tx = xx + g->pad_w - j;
-                            if (ty > y + g->pad_h || ty % g->stride_h || ty / g->stride_h >= OH ||
-                                tx > xx + g->pad_w || tx % g->stride_w || tx / g->stride_w >= OW)
-                                continue;
-                            sum += src[(i * KW + j) * OH * OW + (ty / g->stride_h) * OW + tx / g->stride_w];
-                        }
-                    img[e] = (float)(beta == 0.0f ? sum : (double)beta * img[e] + sum);
-                }
-                continue;
-            }
-            for (size_t e = 0; e < HW; e++)
-                acc[e] = 0.0;
-            for (size_t i = 0; i < KH; i++) {
-                size_t oy0, oy1;
-                tap_range(OH, H, g->stride_h, g->pad_h, i, &oy0, &oy1);
-                for (size_t j = 0; j < KW; j++) {
-                    size_t ox0, ox1;
-                    tap_range(OW, W, g->stride_w, g->pad_w, j, &ox0, &ox1);
-                    const float *t = src + (i * KW + j) * OH * OW;
-                    if (ox0 == ox1)
-                        continue;
-                    const size_t x0 = ox0 * g->stride_w + j - g->pad_w; /* >= 0 by tap_range */
-                    for (size_t oy = oy0; oy < oy1; oy++) {
-                        double *row = acc + (oy * g->stride_h + i - g->pad_h) * W + x0;
-                        const float *tr = t + oy * OW + ox0;
-                        for (size_t q = 0; q < ox1 - ox0; q++)
-                            row[q * g->stride_w] += tr[q];
+#pragma omp parallel for schedule(static) if (planes * HW > PAR_MIN)
+    for (size_t p = 0; p < planes; p++) {
+        size_t c = p % C, n = p / C;
+        float *img = x + ((cv->first + n) * C + c) * HW;
+        const float *src = col + p * KH * KW * OH * OW;
+        if (beta != 0.0f) {
+            for (size_t e = 0; e < HW; e++) {
+                size_t y = e / W, xx = e % W;
+                float sum = 0.0f;
+                for (size_t i = 0; i < KH; i++)
+                    for (size_t j = 0; j < KW; j++) {
+                        size_t ty = y + g->pad_h - i, tx = xx + g->pad_w - j;
+                        if (ty > y + g->pad_h || ty % g->stride_h || ty / g->stride_h >= OH ||
+                            tx > xx + g->pad_w || tx % g->stride_w || tx / g->stride_w >= OW)
+                            continue;
+                        sum += src[(i * KW + j) * OH * OW + (ty / g->stride_h) * OW + tx / g->stride_w];
                     }
+                img[e] = beta * img[e] + sum;
+            }
+            continue;
+        }
+        for (size_t e = 0; e < HW; e++)
+            img[e] = 0.0f;
+        for (size_t i = 0; i < KH; i++) {
+            size_t oy0, oy1;
+            tap_range(OH, H, g->stride_h, g->pad_h, i, &oy0, &oy1);
+            for (size_t j = 0; j < KW; j++) {
+                size_t ox0, ox1;
+                tap_range(OW, W, g->stride_w, g->pad_w, j, &ox0, &ox1);
+                if (ox0 == ox1)
+                    continue;
+                const float *t = src + (i * KW + j) * OH * OW;
+                const size_t x0 = ox0 * g->stride_w + j - g->pad_w; /* >= 0 by tap_range */
+                for (size_t oy = oy0; oy < oy1; oy++) {
+                    float *row = img + (oy * g->stride_h + i - g->pad_h) * W + x0;
+                    const float *tr = t + oy * OW + ox0;
+                    for (size_t q = 0; q < ox1 - ox0; q++)
+                        row[q * g->stride_w] += tr[q];
                 }
             }
-            for (size_t e = 0; e < HW; e++)
-                img[e] = (float)(beta == 0.0f ? acc[e] : (double)beta * img[e] + acc[e]);
         }
-        free(acc);
     }
 }
 
