@@ -3,26 +3,27 @@
  * the column entries it feeds in a fixed order, so no atomics are needed and
  * the result is deterministic. Geometry as in struct clgan_conv_geom. */
 
-/* One work-item per column element of images first .. first+count-1:
- * index = (((n*C + c)*KH + i)*KW + j)*OH*OW + oy*OW + ox. The host keeps
- * one launch below 2^31 items, so the index arithmetic is 32-bit (64-bit
- * division is slow on most devices); addresses are 64-bit. */
+/* A 3-D grid: (output pixel oy*OW + ox, kernel row (c*KH + i)*KW + j, image
+ * n of first .. first+count-1); column element ((n*C*KH*KW + row)*OH*OW +
+ * pixel). The host keeps one launch below 2^31 elements, so the index
+ * arithmetic is 32-bit (64-bit division is slow on most devices); addresses
+ * are 64-bit. */
 __kernel void k_im2col(__global const float *x, ulong xo, __global float *col, ulong co,
                        ulong C, ulong H, ulong W, ulong KH, ulong KW, ulong SH, ulong SW, ulong PH,
                        ulong PW, ulong OH, ulong OW, ulong first, ulong total)
 {
-    size_t gid = get_global_id(0);
-    if (gid >= total)
+    uint pix = (uint)get_global_id(0), row = (uint)get_global_id(1), n = (uint)get_global_id(2);
+    uint ow = (uint)OW, npix = (uint)(OH * OW), kw = (uint)KW, kh = (uint)KH;
+    if (pix >= npix)
         return;
-    uint t = (uint)gid, ow = (uint)OW, oh = (uint)OH, kw = (uint)KW, kh = (uint)KH, ch = (uint)C;
-    uint ox = t % ow, q = t / ow, oy = q % oh, r = q / oh;
-    uint j = r % kw, i = (r / kw) % kh, c = (r / (kw * kh)) % ch, n = r / (kw * kh * ch);
+    uint oy = pix / ow, ox = pix - oy * ow;
+    uint q = row / kw, j = row - q * kw, c = q / kh, i = q - c * kh;
     /* Unsigned wrap-around sends a row above the image past H. */
     uint iy = oy * (uint)SH + i - (uint)PH, ix = ox * (uint)SW + j - (uint)PW;
     float v = 0.0f;
     if (iy < (uint)H && ix < (uint)W)
         v = x[xo + ((first + n) * C + c) * H * W + (ulong)iy * W + ix];
-    col[co + gid] = v;
+    col[co + ((ulong)n * C * KH * KW + row) * npix + pix] = v;
 }
 
 /* One work-item per pixel of images first .. first+count-1: x = beta*x +
