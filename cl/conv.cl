@@ -10,7 +10,7 @@
  * are 64-bit. */
 __kernel void k_im2col(__global const float *x, ulong xo, __global float *col, ulong co,
                        ulong C, ulong H, ulong W, ulong KH, ulong KW, ulong SH, ulong SW, ulong PH,
-                       ulong PW, ulong OH, ulong OW, ulong first, ulong total)
+                       ulong PW, ulong OH, ulong OW, ulong first)
 {
     uint pix = (uint)get_global_id(0), row = (uint)get_global_id(1), n = (uint)get_global_id(2);
     uint ow = (uint)OW, npix = (uint)(OH * OW), kw = (uint)KW, kh = (uint)KH;

@@ -545,7 +545,6 @@ static void torch_bn(clgan_backend *be, const struct tref *r)
     free(h);
     clgan_tensor_release(&x), clgan_tensor_release(&dy), clgan_tensor_release(&dx);
     clgan_model_free(m);
-    (void)dim;
 }
 
 START_TEST(test_against_torch)

@@ -79,12 +79,11 @@ size_t clgan_conv2d_scratch(const struct clgan_conv2d *p, int transposed)
 }
 
 /* Checks the tensors' sizes and the scratch; sets pl->per_chunk. */
-static clgan_status check_sizes(const char *fn, const struct plan *cpl, struct plan *pl,
+static clgan_status check_sizes(const char *fn, struct plan *pl,
                                 const struct clgan_conv2d *p, const struct clgan_tensor *in,
                                 const struct clgan_tensor *w, const struct clgan_tensor *out,
                                 const struct clgan_tensor *scratch)
 {
-    (void)cpl;
     if (!in || !w || !out || !scratch)
         return clgan_set_error(CLGAN_ENULL, "%s: NULL tensor", fn);
     size_t want_w = p->in_channels * p->out_channels * p->kernel_h * p->kernel_w;
@@ -119,11 +118,11 @@ static clgan_status conv_run(const char *fn, int tr, enum pass pass, const struc
     const struct clgan_tensor *tin = pass == BWD_DATA ? o : a;
     const struct clgan_tensor *tout = pass == FWD ? o : pass == BWD_DATA ? a : b;
     const struct clgan_tensor *tw = pass == BWD_WEIGHT ? o : b;
-    if ((s = check_sizes(fn, &pl, &pl, p, tin, tw, tout, scratch)) != CLGAN_OK)
+    if ((s = check_sizes(fn, &pl, p, tin, tw, tout, scratch)) != CLGAN_OK)
         return s;
     /* The transposed conv's weight pass can also give dx from the same
      * columns (its data pass reads the same im2col of dy). */
-    if (dx && (s = check_sizes(fn, &pl, &pl, p, dx, w_dx, b, scratch)) != CLGAN_OK)
+    if (dx && (s = check_sizes(fn, &pl, p, dx, w_dx, b, scratch)) != CLGAN_OK)
         return s;
     const size_t R = pl.rows, P = pl.cols, one = R * P;
     /* The non-column side of the GEMM: conv2d's output channels or the

@@ -251,8 +251,7 @@ static clgan_status conv_cols(struct clgan_cl *cl, const struct clgan_op *op, co
                 ARG_MEM(op->in[0]), ARG_OFF(op->in[0]), ARG_MEM(op->out[0]), ARG_U64(coff),
                 ARG_U64(g->channels), ARG_U64(g->height), ARG_U64(g->width), ARG_U64(g->kernel_h),
                 ARG_U64(g->kernel_w), ARG_U64(g->stride_h), ARG_U64(g->stride_w), ARG_U64(g->pad_h),
-                ARG_U64(g->pad_w), ARG_U64(cv->out_h), ARG_U64(cv->out_w), ARG_U64(first),
-                ARG_U64(total)};
+                ARG_U64(g->pad_w), ARG_U64(cv->out_h), ARG_U64(cv->out_w), ARG_U64(first)};
             /* (output pixel, kernel row (c, i, j), image) */
             const size_t grid[3] = {cv->out_h * cv->out_w, g->channels * g->kernel_h * g->kernel_w, cnt};
             s = launch_grid(cl, CLGAN_CL_K_IM2COL, name, 3, grid, args, NARGS(args));
